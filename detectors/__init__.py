@@ -1,0 +1,1 @@
+"""Detection: what is sensitive, and where."""

@@ -1,0 +1,226 @@
+"""Column planning: read a sample spread over the input and classify each column.
+
+A string column is an *entity column* when one entity type covers most of its
+sampled values (the whole value, not a part of it), *free text* when entities
+sit inside longer values or the values read like prose, and *clean* otherwise.
+Pattern recognizers run first; the NER model only sees the columns that the
+patterns do not explain.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+import pyarrow as pa
+
+from ingestguard.detectors.analyzer import Detector, Finding
+from ingestguard.errors import ScanError
+from ingestguard.io import Source
+from ingestguard.policy import Action, Policy
+
+# A finding must cover this share of a (stripped) value to stand for all of it.
+WHOLE_VALUE_COVER = 0.9
+# Values averaging this many words read as prose and are scanned in full.
+PROSE_WORDS = 4
+
+# Column-name hints: normalized names (and suffixes/prefixes split on "_").
+NAME_HINTS: dict[str, frozenset[str]] = {
+    "PERSON": frozenset({"name", "full_name", "fullname", "first_name", "firstname", "last_name",
+                         "lastname", "surname", "given_name", "family_name", "customer_name",
+                         "contact_name", "patient_name"}),
+    "EMAIL_ADDRESS": frozenset({"email", "e_mail", "mail", "email_address", "emailaddress"}),
+    "PHONE_NUMBER": frozenset({"phone", "phone_number", "telephone", "tel", "mobile", "cell",
+                               "msisdn", "fax"}),
+    "US_SSN": frozenset({"ssn", "social_security_number", "social_security"}),
+    "CREDIT_CARD": frozenset({"card", "card_number", "cc_number", "credit_card", "ccn", "pan"}),
+    "IBAN_CODE": frozenset({"iban", "iban_code"}),
+    "IP_ADDRESS": frozenset({"ip", "ip_address", "ipv4", "ipv6", "client_ip"}),
+    "LOCATION": frozenset({"city", "country", "location", "address", "street", "state"}),
+}
+
+
+class ColumnClass(StrEnum):
+    ENTITY = "entity"
+    FREE_TEXT = "free_text"
+    CLEAN = "clean"
+    EMPTY = "empty"
+    NOT_TEXT = "not_text"
+    FORCED = "forced"
+    SKIPPED = "skipped"
+
+
+@dataclass
+class ColumnPlan:
+    """What a column is and what will be done to it, with the reasons."""
+
+    name: str
+    arrow_type: str
+    column_class: ColumnClass
+    entity: str | None = None
+    action: Action = Action.KEEP
+    sample_size: int = 0
+    match_share: float | None = None
+    reasons: list[str] = field(default_factory=list)
+
+    def to_evidence(self) -> dict:
+        return {
+            "name": self.name,
+            "type": self.arrow_type,
+            "classification": self.column_class.value,
+            "entity": self.entity,
+            "action": self.action.value if self.column_class != ColumnClass.FREE_TEXT else "per_span",
+            "sample_size": self.sample_size,
+            "match_share": self.match_share,
+            "reasons": list(self.reasons),
+        }
+
+
+def is_text(dtype: pa.DataType) -> bool:
+    if pa.types.is_dictionary(dtype):
+        dtype = dtype.value_type
+    return pa.types.is_string(dtype) or pa.types.is_large_string(dtype) or pa.types.is_string_view(dtype)
+
+
+def may_hold_text(dtype: pa.DataType) -> bool:
+    """Nested and binary types can carry strings the guard does not read."""
+    if pa.types.is_dictionary(dtype):
+        return may_hold_text(dtype.value_type)
+    if is_text(dtype) or pa.types.is_binary(dtype) or pa.types.is_large_binary(dtype):
+        return True
+    if pa.types.is_binary_view(dtype) or pa.types.is_fixed_size_binary(dtype):
+        return True
+    return any(may_hold_text(dtype.field(i).type) for i in range(dtype.num_fields))
+
+
+def name_hint(column: str) -> str | None:
+    """The entity a column's name suggests, if any (`e_mail` -> EMAIL_ADDRESS)."""
+    norm = re.sub(r"[^a-z0-9]+", "_", column.lower()).strip("_")
+    parts = norm.split("_")
+    for entity, names in NAME_HINTS.items():
+        if norm in names or parts[-1] in names or parts[0] in names:
+            return entity
+        if any("_".join(parts[i:]) in names for i in range(1, len(parts))):
+            return entity
+    return None
+
+
+def context_words(column: str) -> list[str]:
+    return [w for w in re.split(r"[^a-z0-9]+", column.lower()) if w]
+
+
+def sample_rows(num_rows: int, size: int, seed: int) -> list[int]:
+    """Row positions spread uniformly over the whole input, reproducible by seed."""
+    if num_rows <= size:
+        return list(range(num_rows))
+    rng = np.random.default_rng(seed)
+    return sorted(int(i) for i in rng.choice(num_rows, size=size, replace=False))
+
+
+def plan_columns(source: Source, policy: Policy, detector: Detector, patterns: Detector) -> list[ColumnPlan]:
+    plans: dict[str, ColumnPlan] = {}
+    to_sample: list[str] = []
+    for fld in source.schema:
+        kind = str(fld.type)
+        override = policy.columns.get(fld.name)
+        if override is not None and override.skip:
+            plans[fld.name] = ColumnPlan(fld.name, kind, ColumnClass.SKIPPED, reasons=["policy: skip"])
+        elif override is not None:
+            if not is_text(fld.type) and override.action not in (Action.DROP_COLUMN, Action.REDACT, Action.KEEP):
+                raise ScanError(
+                    f"column '{fld.name}' is {kind}; only drop_column, redact or keep apply to it"
+                )
+            plans[fld.name] = ColumnPlan(fld.name, kind, ColumnClass.FORCED, action=override.action,
+                                         reasons=[f"policy: action {override.action.value}"])
+        elif is_text(fld.type):
+            to_sample.append(fld.name)
+        elif may_hold_text(fld.type):
+            raise ScanError(
+                f"column '{fld.name}' has type {kind}, which ingestguard cannot scan; "
+                f"set columns.{fld.name} to drop_column or skip in the policy"
+            )
+        else:
+            plans[fld.name] = ColumnPlan(fld.name, kind, ColumnClass.NOT_TEXT,
+                                         reasons=[f"type {kind} holds no text"])
+    if to_sample:
+        rows = sample_rows(source.num_rows, policy.sampling.size, policy.sampling.seed)
+        table = source.take(to_sample, rows)
+        for name in to_sample:
+            column = table.column(name)
+            if pa.types.is_dictionary(column.type):
+                column = column.cast(column.type.value_type)
+            values = [v for v in column.to_pylist() if v is not None]
+            plans[name] = classify_column(name, str(source.schema.field(name).type), values,
+                                          policy, detector, patterns)
+    return [plans[f.name] for f in source.schema]
+
+
+def classify_column(
+    name: str, kind: str, values: Sequence[str], policy: Policy, detector: Detector, patterns: Detector
+) -> ColumnPlan:
+    n = len(values)
+    if n == 0:
+        return ColumnPlan(name, kind, ColumnClass.EMPTY, reasons=["every sampled value is null"])
+    counts = Counter(values)
+    distinct = list(counts)
+    hint = name_hint(name)
+    context = context_words(name)
+    reasons = [f"sampled {n} non-null values ({len(distinct)} distinct)"]
+    if hint:
+        reasons.append(f"name suggests {hint}")
+
+    def shares(findings: list[list[Finding]]) -> tuple[Counter, int]:
+        whole: Counter = Counter()
+        hit = 0
+        for value, found in zip(distinct, findings, strict=True):
+            if found:
+                hit += counts[value]
+            entity = whole_value_entity(value, found)
+            if entity:
+                whole[entity] += counts[value]
+        return whole, hit
+
+    whole, hit = shares(patterns.analyze_batch(distinct, context))
+    pick = _entity_over_threshold(whole, n, hint, policy)
+    if pick is None and detector is not patterns and (set(detector.entities) - set(patterns.entities)):
+        whole, hit = shares(detector.analyze_batch(distinct, context))
+        pick = _entity_over_threshold(whole, n, hint, policy)
+    if pick is not None:
+        entity, share = pick
+        reasons.append(f"{share:.0%} of sampled values are {entity} as a whole")
+        return ColumnPlan(name, kind, ColumnClass.ENTITY, entity=entity, action=policy.action_for(entity),
+                          sample_size=n, match_share=round(share, 4), reasons=reasons)
+    hit_share = round(hit / n, 4)
+    words = sum(len(v.split()) * c for v, c in counts.items()) / n
+    if hit:
+        reasons.append(f"{hit_share:.0%} of sampled values contain entities; scanned in full")
+        return ColumnPlan(name, kind, ColumnClass.FREE_TEXT, sample_size=n, match_share=hit_share,
+                          reasons=reasons)
+    if words >= PROSE_WORDS:
+        reasons.append(f"values average {words:.1f} words; prose is scanned in full")
+        return ColumnPlan(name, kind, ColumnClass.FREE_TEXT, sample_size=n, match_share=0.0,
+                          reasons=reasons)
+    reasons.append("no entity found in the sample")
+    return ColumnPlan(name, kind, ColumnClass.CLEAN, sample_size=n, match_share=0.0, reasons=reasons)
+
+
+def whole_value_entity(value: str, findings: Sequence[Finding]) -> str | None:
+    length = len(value.strip())
+    for f in findings:
+        if length and (f.end - f.start) >= WHOLE_VALUE_COVER * length:
+            return f.entity_type
+    return None
+
+
+def _entity_over_threshold(whole: Counter, n: int, hint: str | None, policy: Policy) -> tuple[str, float] | None:
+    best = None
+    for entity, count in whole.most_common():
+        share = count / n
+        needed = policy.classification.name_hint_share if entity == hint else policy.classification.entity_column_share
+        if share >= needed and (best is None or share > best[1]):
+            best = (entity, share)
+    return best

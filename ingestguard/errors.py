@@ -1,0 +1,39 @@
+"""The error hierarchy: one base class, a few subclasses, one-line messages.
+
+Every message names the problem and the fix, and never holds a data value:
+messages end up in logs, Prefect states and CI output.
+"""
+
+from __future__ import annotations
+
+
+class IngestGuardError(Exception):
+    """Base class of every error ingestguard raises on purpose."""
+
+    exit_code = 2
+
+
+class PolicyError(IngestGuardError):
+    """The policy file or a policy value is invalid."""
+
+
+class InputError(IngestGuardError):
+    """The input cannot be read as a dataset, or the output path is unusable."""
+
+
+class KeyringError(IngestGuardError):
+    """No usable key: missing, malformed, or with unsafe file permissions."""
+
+
+class ModelNotFoundError(IngestGuardError):
+    """The NLP model named in the policy is not installed."""
+
+
+class ScanError(IngestGuardError):
+    """Something in the data could not be scanned, so it cannot be vouched for."""
+
+
+class PolicyViolation(IngestGuardError):
+    """A `fail_on` entity was found in a scan or left behind in an output."""
+
+    exit_code = 1

@@ -1,0 +1,105 @@
+"""The key that pseudonyms are derived from, and where it comes from.
+
+Order: `INGESTGUARD_KEY` (base64 of 32 bytes) in the environment, else the
+key file named in the policy, else a local key file that is generated on
+first use (readable only by its owner). Only a key id ever leaves this module
+for evidence or logs.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from ingestguard.errors import KeyringError
+
+KEY_BYTES = 32
+ENV_KEY = "INGESTGUARD_KEY"
+ENV_HOME = "INGESTGUARD_HOME"
+
+
+@dataclass(frozen=True)
+class Key:
+    """Key material with its public identifier; `repr` never shows the material."""
+
+    key_id: str
+    source: str
+    generated: bool = False
+    material: bytes = field(default=b"", repr=False)
+
+    def derive(self, purpose: str) -> bytes:
+        """A separate subkey per purpose (HKDF-SHA256), so uses never share a key."""
+        return HKDF(hashes.SHA256(), KEY_BYTES, salt=None, info=purpose.encode()).derive(
+            self.material
+        )
+
+    def to_evidence(self) -> dict[str, str | bool]:
+        return {"id": self.key_id, "source": self.source, "generated": self.generated}
+
+
+def default_key_path() -> Path:
+    home = os.environ.get(ENV_HOME)
+    return (Path(home) if home else Path.home() / ".ingestguard") / "key"
+
+
+def load_key(key_file: Path | None = None) -> Key:
+    """Find the key: environment, then `key_file`, then the generated local key."""
+    encoded = os.environ.get(ENV_KEY)
+    if encoded:
+        return _make_key(_decode(encoded, ENV_KEY), source=f"env:{ENV_KEY}")
+    if key_file is not None:
+        return _read_key_file(Path(key_file), generated=False)
+    path = default_key_path()
+    if path.exists():
+        return _read_key_file(path, generated=False)
+    return _generate_key_file(path)
+
+
+def _make_key(material: bytes, source: str, generated: bool = False) -> Key:
+    digest = HKDF(hashes.SHA256(), 8, salt=None, info=b"ingestguard/key-id/v1").derive(material)
+    return Key(key_id=f"igk_{digest.hex()}", source=source, generated=generated, material=material)
+
+
+def _decode(encoded: str, where: str) -> bytes:
+    try:
+        material = base64.b64decode(encoded.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise KeyringError(f"{where} is not valid base64; generate one with `ingestguard key new`") from None
+    if len(material) != KEY_BYTES:
+        raise KeyringError(f"{where} must decode to {KEY_BYTES} bytes, not {len(material)}")
+    return material
+
+
+def _read_key_file(path: Path, generated: bool) -> Key:
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise KeyringError(f"key file not found: {path}") from None
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise KeyringError(f"key file {path} is accessible by other users; run `chmod 600 {path}`")
+    material = _decode(path.read_text(encoding="ascii"), f"key file {path}")
+    return _make_key(material, source=f"file:{path}", generated=generated)
+
+
+def _generate_key_file(path: Path) -> Key:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    material = os.urandom(KEY_BYTES)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process generated it first: use theirs
+        return _read_key_file(path, generated=False)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(base64.b64encode(material).decode() + "\n")
+    return _make_key(material, source=f"file:{path}", generated=True)
+
+
+def new_key_b64() -> str:
+    """A fresh random key, base64-encoded, for `INGESTGUARD_KEY` or a key file."""
+    return base64.b64encode(os.urandom(KEY_BYTES)).decode()

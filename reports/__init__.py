@@ -1,0 +1,1 @@
+"""Evidence and its renderings: proving what a run did."""

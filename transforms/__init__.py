@@ -1,0 +1,1 @@
+"""Transforms: what replaces a sensitive value."""

@@ -1,0 +1,42 @@
+"""Whole-column transforms, computed once per distinct value.
+
+A column is dictionary-encoded, each distinct value is transformed once, and
+the result is expanded back with `take`. A bounded cache carries the work
+across batches, since columns that repeat values repeat them across batches.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ingestguard.transforms.actions import Transform
+
+CACHE_LIMIT = 200_000
+
+
+class ColumnTransformer:
+    """Transforms every non-null value of one entity column."""
+
+    def __init__(self, transform: Transform, entity: str) -> None:
+        self.transform = transform
+        self.entity = entity
+        self._cache: dict[str, str | None] = {}
+
+    def __call__(self, array: pa.Array) -> pa.Array:
+        original_type = array.type
+        if not pa.types.is_dictionary(original_type):
+            array = pc.dictionary_encode(array)
+        values = array.dictionary.cast(pa.large_string()).to_pylist()
+        replaced = pa.array([self._one(v) for v in values], type=pa.large_string())
+        return pc.take(replaced, array.indices).cast(original_type)
+
+    def _one(self, value: str) -> str | None:
+        try:
+            return self._cache[value]
+        except KeyError:
+            out = self.transform.apply(value, self.entity)
+            if len(self._cache) >= CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[value] = out
+            return out

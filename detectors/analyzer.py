@@ -15,13 +15,13 @@ from pathlib import Path
 
 import spacy
 import tldextract.tldextract
+from ingestguard.detectors.entities import NER_ENTITIES
+from ingestguard.detectors.recognizers.builtin import PATTERN_RECOGNIZERS
 from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry
 from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 from spacy.language import Language
 
-from ingestguard.detectors.entities import NER_ENTITIES
-from ingestguard.detectors.recognizers.builtin import PATTERN_RECOGNIZERS
 from ingestguard.errors import ModelNotFoundError
 from ingestguard.policy import Policy
 
@@ -49,8 +49,19 @@ class _PinnedSpacyEngine(SpacyNlpEngine):
         super().__init__(
             models=[{"lang_code": language, "model_name": model_name}],
             ner_model_configuration=NerModelConfiguration(
-                labels_to_ignore=["CARDINAL", "ORDINAL", "QUANTITY", "MONEY", "PERCENT", "PRODUCT",
-                                  "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE", "FAC"],
+                labels_to_ignore=[
+                    "CARDINAL",
+                    "ORDINAL",
+                    "QUANTITY",
+                    "MONEY",
+                    "PERCENT",
+                    "PRODUCT",
+                    "EVENT",
+                    "WORK_OF_ART",
+                    "LAW",
+                    "LANGUAGE",
+                    "FAC",
+                ],
             ),
         )
         self.nlp = {language: nlp}
@@ -140,8 +151,13 @@ class Detector:
 
     def _keep(self, results: Iterable) -> list[Finding]:
         kept = [
-            Finding(r.entity_type, r.start, r.end, round(float(r.score), 4),
-                    (r.recognition_metadata or {}).get("recognizer_name", ""))
+            Finding(
+                r.entity_type,
+                r.start,
+                r.end,
+                round(float(r.score), 4),
+                (r.recognition_metadata or {}).get("recognizer_name", ""),
+            )
             for r in results
             if r.score >= self.policy.threshold_for(r.entity_type)
         ]
@@ -159,8 +175,9 @@ def merge_overlaps(findings: Iterable[Finding]) -> list[Finding]:
         if merged and f.start < merged[-1].end:
             last = merged[-1]
             best = last if (last.score, last.end - last.start) >= (f.score, f.end - f.start) else f
-            merged[-1] = Finding(best.entity_type, last.start, max(last.end, f.end), best.score,
-                                 best.recognizer)
+            merged[-1] = Finding(
+                best.entity_type, last.start, max(last.end, f.end), best.score, best.recognizer
+            )
         else:
             merged.append(f)
     return merged

@@ -17,8 +17,8 @@ from enum import StrEnum
 
 import numpy as np
 import pyarrow as pa
-
 from ingestguard.detectors.analyzer import Detector, Finding
+
 from ingestguard.errors import ScanError
 from ingestguard.io import Source
 from ingestguard.policy import Action, Policy
@@ -30,12 +30,27 @@ PROSE_WORDS = 4
 
 # Column-name hints: normalized names (and suffixes/prefixes split on "_").
 NAME_HINTS: dict[str, frozenset[str]] = {
-    "PERSON": frozenset({"name", "full_name", "fullname", "first_name", "firstname", "last_name",
-                         "lastname", "surname", "given_name", "family_name", "customer_name",
-                         "contact_name", "patient_name"}),
+    "PERSON": frozenset(
+        {
+            "name",
+            "full_name",
+            "fullname",
+            "first_name",
+            "firstname",
+            "last_name",
+            "lastname",
+            "surname",
+            "given_name",
+            "family_name",
+            "customer_name",
+            "contact_name",
+            "patient_name",
+        }
+    ),
     "EMAIL_ADDRESS": frozenset({"email", "e_mail", "mail", "email_address", "emailaddress"}),
-    "PHONE_NUMBER": frozenset({"phone", "phone_number", "telephone", "tel", "mobile", "cell",
-                               "msisdn", "fax"}),
+    "PHONE_NUMBER": frozenset(
+        {"phone", "phone_number", "telephone", "tel", "mobile", "cell", "msisdn", "fax"}
+    ),
     "US_SSN": frozenset({"ssn", "social_security_number", "social_security"}),
     "CREDIT_CARD": frozenset({"card", "card_number", "cc_number", "credit_card", "ccn", "pan"}),
     "IBAN_CODE": frozenset({"iban", "iban_code"}),
@@ -130,12 +145,21 @@ def plan_columns(source: Source, policy: Policy, detector: Detector, patterns: D
         if override is not None and override.skip:
             plans[fld.name] = ColumnPlan(fld.name, kind, ColumnClass.SKIPPED, reasons=["policy: skip"])
         elif override is not None:
-            if not is_text(fld.type) and override.action not in (Action.DROP_COLUMN, Action.REDACT, Action.KEEP):
+            if not is_text(fld.type) and override.action not in (
+                Action.DROP_COLUMN,
+                Action.REDACT,
+                Action.KEEP,
+            ):
                 raise ScanError(
                     f"column '{fld.name}' is {kind}; only drop_column, redact or keep apply to it"
                 )
-            plans[fld.name] = ColumnPlan(fld.name, kind, ColumnClass.FORCED, action=override.action,
-                                         reasons=[f"policy: action {override.action.value}"])
+            plans[fld.name] = ColumnPlan(
+                fld.name,
+                kind,
+                ColumnClass.FORCED,
+                action=override.action,
+                reasons=[f"policy: action {override.action.value}"],
+            )
         elif is_text(fld.type):
             to_sample.append(fld.name)
         elif may_hold_text(fld.type):
@@ -144,8 +168,9 @@ def plan_columns(source: Source, policy: Policy, detector: Detector, patterns: D
                 f"set columns.{fld.name} to drop_column or skip in the policy"
             )
         else:
-            plans[fld.name] = ColumnPlan(fld.name, kind, ColumnClass.NOT_TEXT,
-                                         reasons=[f"type {kind} holds no text"])
+            plans[fld.name] = ColumnPlan(
+                fld.name, kind, ColumnClass.NOT_TEXT, reasons=[f"type {kind} holds no text"]
+            )
     if to_sample:
         rows = sample_rows(source.num_rows, policy.sampling.size, policy.sampling.seed)
         table = source.take(to_sample, rows)
@@ -154,8 +179,9 @@ def plan_columns(source: Source, policy: Policy, detector: Detector, patterns: D
             if pa.types.is_dictionary(column.type):
                 column = column.cast(column.type.value_type)
             values = [v for v in column.to_pylist() if v is not None]
-            plans[name] = classify_column(name, str(source.schema.field(name).type), values,
-                                          policy, detector, patterns)
+            plans[name] = classify_column(
+                name, str(source.schema.field(name).type), values, policy, detector, patterns
+            )
     return [plans[f.name] for f in source.schema]
 
 
@@ -192,18 +218,26 @@ def classify_column(
     if pick is not None:
         entity, share = pick
         reasons.append(f"{share:.0%} of sampled values are {entity} as a whole")
-        return ColumnPlan(name, kind, ColumnClass.ENTITY, entity=entity, action=policy.action_for(entity),
-                          sample_size=n, match_share=round(share, 4), reasons=reasons)
+        return ColumnPlan(
+            name,
+            kind,
+            ColumnClass.ENTITY,
+            entity=entity,
+            action=policy.action_for(entity),
+            sample_size=n,
+            match_share=round(share, 4),
+            reasons=reasons,
+        )
     hit_share = round(hit / n, 4)
     words = sum(len(v.split()) * c for v, c in counts.items()) / n
     if hit:
         reasons.append(f"{hit_share:.0%} of sampled values contain entities; scanned in full")
-        return ColumnPlan(name, kind, ColumnClass.FREE_TEXT, sample_size=n, match_share=hit_share,
-                          reasons=reasons)
+        return ColumnPlan(
+            name, kind, ColumnClass.FREE_TEXT, sample_size=n, match_share=hit_share, reasons=reasons
+        )
     if words >= PROSE_WORDS:
         reasons.append(f"values average {words:.1f} words; prose is scanned in full")
-        return ColumnPlan(name, kind, ColumnClass.FREE_TEXT, sample_size=n, match_share=0.0,
-                          reasons=reasons)
+        return ColumnPlan(name, kind, ColumnClass.FREE_TEXT, sample_size=n, match_share=0.0, reasons=reasons)
     reasons.append("no entity found in the sample")
     return ColumnPlan(name, kind, ColumnClass.CLEAN, sample_size=n, match_share=0.0, reasons=reasons)
 
@@ -216,11 +250,17 @@ def whole_value_entity(value: str, findings: Sequence[Finding]) -> str | None:
     return None
 
 
-def _entity_over_threshold(whole: Counter, n: int, hint: str | None, policy: Policy) -> tuple[str, float] | None:
+def _entity_over_threshold(
+    whole: Counter, n: int, hint: str | None, policy: Policy
+) -> tuple[str, float] | None:
     best = None
     for entity, count in whole.most_common():
         share = count / n
-        needed = policy.classification.name_hint_share if entity == hint else policy.classification.entity_column_share
+        needed = (
+            policy.classification.name_hint_share
+            if entity == hint
+            else policy.classification.entity_column_share
+        )
         if share >= needed and (best is None or share > best[1]):
             best = (entity, share)
     return best

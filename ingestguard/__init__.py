@@ -1,1 +1,26 @@
-"""ingestguard."""
+"""ingestguard: scan, protect and prove datasets before they reach a model."""
+
+from ingestguard.errors import (
+    IngestGuardError,
+    InputError,
+    KeyringError,
+    ModelNotFoundError,
+    PolicyError,
+    PolicyViolation,
+    ScanError,
+)
+from ingestguard.guard import Guard
+from ingestguard.policy import Action, Policy
+
+__all__ = [
+    "Action",
+    "Guard",
+    "IngestGuardError",
+    "InputError",
+    "KeyringError",
+    "ModelNotFoundError",
+    "Policy",
+    "PolicyError",
+    "PolicyViolation",
+    "ScanError",
+]

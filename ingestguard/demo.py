@@ -14,18 +14,110 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-FIRST = ["James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David",
-         "Elizabeth", "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas",
-         "Sarah", "Christopher", "Karen", "Daniel", "Nancy", "Matthew", "Lisa", "Anthony", "Betty",
-         "Mark", "Margaret", "Steven", "Sandra", "Andrew", "Ashley", "Joshua", "Emily", "Kevin",
-         "Donna", "Brian", "Michelle", "George", "Carol", "Edward", "Amanda", "Ronald", "Melissa",
-         "Timothy", "Deborah", "Jason", "Stephanie", "Jeffrey", "Rebecca"]
-LAST = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez",
-        "Martinez", "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor",
-        "Moore", "Jackson", "Martin", "Lee", "Perez", "Thompson", "White", "Harris", "Sanchez",
-        "Clark", "Ramirez", "Lewis", "Robinson", "Walker", "Young", "Allen", "King", "Wright",
-        "Scott", "Torres", "Nguyen", "Hill", "Flores", "Green", "Adams", "Nelson", "Baker", "Hall",
-        "Rivera", "Campbell", "Mitchell", "Carter", "Roberts"]
+FIRST = [
+    "James",
+    "Mary",
+    "Robert",
+    "Patricia",
+    "John",
+    "Jennifer",
+    "Michael",
+    "Linda",
+    "David",
+    "Elizabeth",
+    "William",
+    "Barbara",
+    "Richard",
+    "Susan",
+    "Joseph",
+    "Jessica",
+    "Thomas",
+    "Sarah",
+    "Christopher",
+    "Karen",
+    "Daniel",
+    "Nancy",
+    "Matthew",
+    "Lisa",
+    "Anthony",
+    "Betty",
+    "Mark",
+    "Margaret",
+    "Steven",
+    "Sandra",
+    "Andrew",
+    "Ashley",
+    "Joshua",
+    "Emily",
+    "Kevin",
+    "Donna",
+    "Brian",
+    "Michelle",
+    "George",
+    "Carol",
+    "Edward",
+    "Amanda",
+    "Ronald",
+    "Melissa",
+    "Timothy",
+    "Deborah",
+    "Jason",
+    "Stephanie",
+    "Jeffrey",
+    "Rebecca",
+]
+LAST = [
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernandez",
+    "Lopez",
+    "Gonzalez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Perez",
+    "Thompson",
+    "White",
+    "Harris",
+    "Sanchez",
+    "Clark",
+    "Ramirez",
+    "Lewis",
+    "Robinson",
+    "Walker",
+    "Young",
+    "Allen",
+    "King",
+    "Wright",
+    "Scott",
+    "Torres",
+    "Nguyen",
+    "Hill",
+    "Flores",
+    "Green",
+    "Adams",
+    "Nelson",
+    "Baker",
+    "Hall",
+    "Rivera",
+    "Campbell",
+    "Mitchell",
+    "Carter",
+    "Roberts",
+]
 DOMAINS = ["example.com", "example.org", "example.net"]
 AREA_CODES = ["212", "312", "415", "617", "646", "702", "713", "818", "917", "206"]
 PLANS = ["free", "pro", "team", "enterprise"]
@@ -64,9 +156,21 @@ def synthetic_table(rows: int, seed: int = 0) -> pa.Table:
     """A customers table: 6 sensitive columns, a free-text notes column, 3 clean ones."""
     rng = random.Random(seed)
     start = datetime(2024, 1, 1, tzinfo=UTC)
-    cols: dict[str, list] = {k: [] for k in (
-        "customer_id", "full_name", "email", "phone", "ssn", "card_number", "notes", "plan",
-        "signup_at", "amount")}
+    cols: dict[str, list] = {
+        k: []
+        for k in (
+            "customer_id",
+            "full_name",
+            "email",
+            "phone",
+            "ssn",
+            "card_number",
+            "notes",
+            "plan",
+            "signup_at",
+            "amount",
+        )
+    }
     for i in range(rows):
         first, last = rng.choice(FIRST), rng.choice(LAST)
         name = f"{first} {last}"
@@ -78,23 +182,26 @@ def synthetic_table(rows: int, seed: int = 0) -> pa.Table:
         cols["phone"].append(phone)
         cols["ssn"].append(_ssn(rng))
         cols["card_number"].append(_luhn_complete(rng.choice(["4", "51", "37"]), 16, rng))
-        cols["notes"].append(rng.choice(NOTES).format(name=name, email=email, phone=phone,
-                                                      n=rng.randint(1000, 99999)))
+        cols["notes"].append(
+            rng.choice(NOTES).format(name=name, email=email, phone=phone, n=rng.randint(1000, 99999))
+        )
         cols["plan"].append(rng.choice(PLANS))
         cols["signup_at"].append(start + timedelta(minutes=rng.randint(0, 500_000)))
         cols["amount"].append(round(rng.uniform(5, 500), 2))
-    return pa.table({
-        "customer_id": pa.array(cols["customer_id"], pa.int64()),
-        "full_name": pa.array(cols["full_name"], pa.string()),
-        "email": pa.array(cols["email"], pa.string()),
-        "phone": pa.array(cols["phone"], pa.string()),
-        "ssn": pa.array(cols["ssn"], pa.string()),
-        "card_number": pa.array(cols["card_number"], pa.string()),
-        "notes": pa.array(cols["notes"], pa.string()),
-        "plan": pa.array(cols["plan"], pa.string()),
-        "signup_at": pa.array(cols["signup_at"], pa.timestamp("us", tz="UTC")),
-        "amount": pa.array(cols["amount"], pa.float64()),
-    })
+    return pa.table(
+        {
+            "customer_id": pa.array(cols["customer_id"], pa.int64()),
+            "full_name": pa.array(cols["full_name"], pa.string()),
+            "email": pa.array(cols["email"], pa.string()),
+            "phone": pa.array(cols["phone"], pa.string()),
+            "ssn": pa.array(cols["ssn"], pa.string()),
+            "card_number": pa.array(cols["card_number"], pa.string()),
+            "notes": pa.array(cols["notes"], pa.string()),
+            "plan": pa.array(cols["plan"], pa.string()),
+            "signup_at": pa.array(cols["signup_at"], pa.timestamp("us", tz="UTC")),
+            "amount": pa.array(cols["amount"], pa.float64()),
+        }
+    )
 
 
 def write_demo(path: Path, rows: int = 2_000, seed: int = 0, row_group_size: int = 500) -> Path:

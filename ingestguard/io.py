@@ -140,7 +140,8 @@ def resolve_inputs(input_path: str | Path, output_path: str | Path) -> list[File
             if _inside(output, source):
                 raise InputError("the output directory lies inside the input directory; choose another")
         elif source.exists():
-            destination = output / source.name if output.is_dir() else output
+            as_dir = output.is_dir() or str(output_path).endswith(("/", os.sep))
+            destination = output / source.name if as_dir else output
             pairs = [FilePair(source, destination)]
         else:
             raise InputError(f"input not found: {source}")

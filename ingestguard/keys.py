@@ -36,9 +36,7 @@ class Key:
 
     def derive(self, purpose: str) -> bytes:
         """A separate subkey per purpose (HKDF-SHA256), so uses never share a key."""
-        return HKDF(hashes.SHA256(), KEY_BYTES, salt=None, info=purpose.encode()).derive(
-            self.material
-        )
+        return HKDF(hashes.SHA256(), KEY_BYTES, salt=None, info=purpose.encode()).derive(self.material)
 
     def to_evidence(self) -> dict[str, str | bool]:
         return {"id": self.key_id, "source": self.source, "generated": self.generated}

@@ -22,7 +22,15 @@ from ingestguard.detectors.analyzer import Detector, Finding, merge_overlaps
 from ingestguard.detectors.columns import ColumnClass, ColumnPlan, is_text, plan_columns
 from ingestguard.detectors.text import scan_text_column
 from ingestguard.errors import InputError
-from ingestguard.io import FilePair, ParquetSource, Source, StagedParquet, commit_staged, discard_staged, file_sha256
+from ingestguard.io import (
+    FilePair,
+    ParquetSource,
+    Source,
+    StagedParquet,
+    commit_staged,
+    discard_staged,
+    file_sha256,
+)
 from ingestguard.keys import Key
 from ingestguard.policy import Action, Policy
 from ingestguard.transforms.actions import Transform, build_transforms
@@ -66,7 +74,9 @@ class ColumnCounters:
     values_transformed: int = 0
 
     def __add__(self, other: ColumnCounters) -> ColumnCounters:
-        return ColumnCounters(self.findings + other.findings, self.values_transformed + other.values_transformed)
+        return ColumnCounters(
+            self.findings + other.findings, self.values_transformed + other.values_transformed
+        )
 
 
 @dataclass
@@ -163,7 +173,9 @@ class BatchProtector:
             for value, found in zip(scan.values, scan.findings, strict=True)
         ]
         counts = ColumnCounters(Counter(scan.entity_counts()))
-        changed = sum(int(rows) for rows, found in zip(scan.rows_per_value, scan.findings, strict=True) if found)
+        changed = sum(
+            int(rows) for rows, found in zip(scan.rows_per_value, scan.findings, strict=True) if found
+        )
         out = pc.take(pa.array(replaced, pa.large_string()), scan.indices).to_pylist()
         codes = scan.indices.to_pylist()
         for row, extra in self._row_values_in_text(batch, scan.values, scan.findings, codes):
@@ -322,8 +334,9 @@ def scan_source(source: Source, engine: Engine, progress: Progress | None = None
         entry["findings"] = dict(sorted(counters[p.name].findings.items()))
         entry["values_transformed"] = 0
         columns.append(entry)
-    return FileOutcome(input=source.name, input_sha256=source.sha256(), rows=source.num_rows,
-                       columns=columns, residual={})
+    return FileOutcome(
+        input=source.name, input_sha256=source.sha256(), rows=source.num_rows, columns=columns, residual={}
+    )
 
 
 def commit(outcomes: list[FileOutcome]) -> None:

@@ -14,7 +14,16 @@ from pathlib import Path
 from ingestguard.errors import PolicyViolation
 from ingestguard.io import FilePair, ParquetSource
 from ingestguard.keys import Key, load_key
-from ingestguard.pipeline import Engine, FileOutcome, Progress, abort, commit, get_engine, protect_file, scan_source
+from ingestguard.pipeline import (
+    Engine,
+    FileOutcome,
+    Progress,
+    abort,
+    commit,
+    get_engine,
+    protect_file,
+    scan_source,
+)
 from ingestguard.policy import Policy
 from ingestguard.reports.evidence import Evidence, build_evidence
 from ingestguard.reports.render import to_markdown
@@ -82,7 +91,7 @@ def finish_protect(
     else:
         abort(outcomes)
     evidence.write(evidence_path)
-    report_path = evidence_path.with_name(evidence_path.name.removesuffix(".json") + ".md")
+    report_path = evidence_path.with_name(evidence_path.name.removesuffix(".evidence.json") + ".report.md")
     report_path.write_text(to_markdown(evidence), encoding="utf-8")
     record = RunRecord(evidence, evidence_path, report_path)
     if evidence.status != "passed":
@@ -127,4 +136,3 @@ def scan_paths(paths: list[Path], ctx: RunContext, progress: Progress | None = N
         nlp_model=engine.detector.model_info(),
         failure=None,
     )
-

@@ -18,34 +18,49 @@ class Control:
 
 
 SCAN_COVERAGE = Control(
-    "IG-SCAN", "Every input column scanned or explicitly excluded before use",
+    "IG-SCAN",
+    "Every input column scanned or explicitly excluded before use",
     ("C1.1", "P3.1", "PI1.2", "CC2.1", "CC3.2"),
 )
 PROTECTION = Control(
-    "IG-PROTECT", "Sensitive values redacted, masked or pseudonymized before the data leaves",
+    "IG-PROTECT",
+    "Sensitive values redacted, masked or pseudonymized before the data leaves",
     ("P4.1", "C1.1", "CC6.1", "CC6.7", "PI1.3", "PI1.4"),
 )
 KEY_CUSTODY = Control(
-    "IG-KEYS", "Keys held by the data owner; only key identifiers recorded", ("CC6.1",),
+    "IG-KEYS",
+    "Keys held by the data owner; only key identifiers recorded",
+    ("CC6.1",),
 )
 VIOLATIONS = Control(
-    "IG-FAIL", "Policy violations and residual leaks fail the run and are reported",
+    "IG-FAIL",
+    "Policy violations and residual leaks fail the run and are reported",
     ("CC7.2", "CC7.3", "CC4.2", "P6.3"),
 )
 VERSIONS = Control(
-    "IG-VERSIONS", "Policy, detector and model versions pinned and recorded", ("CC8.1", "CC7.1"),
+    "IG-VERSIONS",
+    "Policy, detector and model versions pinned and recorded",
+    ("CC8.1", "CC7.1"),
 )
 RECONCILIATION = Control(
-    "IG-RECONCILE", "Row counts and digests of inputs and outputs reconciled",
+    "IG-RECONCILE",
+    "Row counts and digests of inputs and outputs reconciled",
     ("PI1.2", "PI1.4", "PI1.5"),
 )
 EVIDENCE = Control(
-    "IG-EVIDENCE", "Run evidence complete, timestamped and digested",
+    "IG-EVIDENCE",
+    "Run evidence complete, timestamped and digested",
     ("CC2.1", "PI1.3", "PI1.5", "CC4.1"),
 )
 
 CATALOG: tuple[Control, ...] = (
-    SCAN_COVERAGE, PROTECTION, KEY_CUSTODY, VIOLATIONS, VERSIONS, RECONCILIATION, EVIDENCE,
+    SCAN_COVERAGE,
+    PROTECTION,
+    KEY_CUSTODY,
+    VIOLATIONS,
+    VERSIONS,
+    RECONCILIATION,
+    EVIDENCE,
 )
 
 

@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Literal
 
 import rfc8785
-from pydantic import BaseModel, ConfigDict
-
 from ingestguard.reports import controls as c
+from pydantic import BaseModel, ConfigDict
 
 SCHEMA_VERSION = "1"
 
@@ -168,7 +167,8 @@ def build_evidence(
         },
         verify={
             "method": "pattern recognizers over every distinct string value of the output"
-            if mode == "protect" else "not applicable to a scan",
+            if mode == "protect"
+            else "not applicable to a scan",
             "residual": dict(sorted(residual.items())),
             "status": "failed" if blocking and mode == "protect" else "passed",
         },
@@ -176,27 +176,52 @@ def build_evidence(
     ).seal()
 
 
-def _control_results(mode: str, files: list[FileEvidence], residual: dict[str, int],
-                     blocking: list[str], key: dict | None) -> list[ControlEvidence]:
+def _control_results(
+    mode: str, files: list[FileEvidence], residual: dict[str, int], blocking: list[str], key: dict | None
+) -> list[ControlEvidence]:
     columns = [col for f in files for col in f.columns]
     skipped = [col.name for col in columns if col.classification == "skipped"]
-    out = [c.result(c.SCAN_COVERAGE, "passed",
-                    f"{len(columns)} columns in {len(files)} files classified; "
-                    f"{len(skipped)} excluded by policy")]
+    out = [
+        c.result(
+            c.SCAN_COVERAGE,
+            "passed",
+            f"{len(columns)} columns in {len(files)} files classified; {len(skipped)} excluded by policy",
+        )
+    ]
     if mode == "protect":
         sensitive = [col for col in columns if col.classification in ("entity", "free_text", "forced")]
-        out.append(c.result(c.PROTECTION, "failed" if blocking else "passed",
-                            f"{sum(col.values_transformed for col in columns)} values transformed "
-                            f"in {len(sensitive)} sensitive columns"))
-        out.append(c.result(c.KEY_CUSTODY, "passed" if key else "not_applicable",
-                            f"key id {key['id']} recorded, no key material" if key
-                            else "no action of this policy needs a key"))
+        out.append(
+            c.result(
+                c.PROTECTION,
+                "failed" if blocking else "passed",
+                f"{sum(col.values_transformed for col in columns)} values transformed "
+                f"in {len(sensitive)} sensitive columns",
+            )
+        )
+        out.append(
+            c.result(
+                c.KEY_CUSTODY,
+                "passed" if key else "not_applicable",
+                f"key id {key['id']} recorded, no key material"
+                if key
+                else "no action of this policy needs a key",
+            )
+        )
         rows_ok = all(f.rows == f.output_rows for f in files)
-        out.append(c.result(c.RECONCILIATION, "passed" if rows_ok else "failed",
-                            "input and output row counts equal; sha256 of every input and output recorded"
-                            if rows_ok else "row counts differ between input and output"))
-    detail = (f"fail_on entities {', '.join(blocking)} detected; the run failed and no output was published"
-              if blocking else f"no fail_on entity detected (residual findings: {sum(residual.values())})")
+        out.append(
+            c.result(
+                c.RECONCILIATION,
+                "passed" if rows_ok else "failed",
+                "input and output row counts equal; sha256 of every input and output recorded"
+                if rows_ok
+                else "row counts differ between input and output",
+            )
+        )
+    detail = (
+        f"fail_on entities {', '.join(blocking)} detected; the run failed and no output was published"
+        if blocking
+        else f"no fail_on entity detected (residual findings: {sum(residual.values())})"
+    )
     out.append(c.result(c.VIOLATIONS, "failed" if blocking else "passed", detail))
     out.append(c.result(c.VERSIONS, "passed", "policy sha256, library and model versions recorded"))
     out.append(c.result(c.EVIDENCE, "passed", "UTC start and end, run id and a sha256 of this document"))

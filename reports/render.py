@@ -23,7 +23,7 @@ def to_markdown(ev: Evidence) -> str:
         f"- Orchestrator: {ev.orchestrator}",
         f"- Policy sha256: `{ev.policy['sha256']}` ({ev.policy['source']})",
         f"- Key: `{ev.key['id']}` ({ev.key['source']})" if ev.key else "- Key: none needed",
-        f"- Tools: " + ", ".join(f"{k} {v}" for k, v in ev.tool.items() if v),
+        "- Tools: " + ", ".join(f"{k} {v}" for k, v in ev.tool.items() if v),
         f"- Files: {ev.totals['files']}, rows: {ev.totals['rows']}, "
         f"values transformed: {ev.totals['values_transformed']}",
     ]
@@ -39,20 +39,32 @@ def to_markdown(ev: Evidence) -> str:
         [[x.id, x.status, ", ".join(x.criteria), x.detail] for x in ev.controls],
     )
     for f in ev.files:
-        lines += ["", f"## {f.input}", "",
-                  f"- rows {f.rows}, input sha256 `{f.input_sha256}`"]
+        lines += ["", f"## {f.input}", "", f"- rows {f.rows}, input sha256 `{f.input_sha256}`"]
         if ev.mode == "protect":
             lines.append(f"- output {f.output}, rows {f.output_rows}, sha256 `{f.output_sha256}`")
         lines.append("")
         lines += _table(
             ["column", "type", "class", "entity", "action", "sample", "share", "findings", "transformed"],
-            [[col.name, col.type, col.classification, col.entity, col.action, col.sample_size,
-              col.match_share, ", ".join(f"{k}: {v}" for k, v in col.findings.items()),
-              col.values_transformed] for col in f.columns],
+            [
+                [
+                    col.name,
+                    col.type,
+                    col.classification,
+                    col.entity,
+                    col.action,
+                    col.sample_size,
+                    col.match_share,
+                    ", ".join(f"{k}: {v}" for k, v in col.findings.items()),
+                    col.values_transformed,
+                ]
+                for col in f.columns
+            ],
         )
         if f.residual:
             lines += ["", "Residual findings in the output:", ""]
-            lines += _table(["column", "entity", "count"],
-                            [[c, e, n] for c, found in f.residual.items() for e, n in found.items()])
+            lines += _table(
+                ["column", "entity", "count"],
+                [[c, e, n] for c, found in f.residual.items() for e, n in found.items()],
+            )
     lines += ["", f"Evidence sha256 (RFC 8785): `{ev.evidence_sha256}`", ""]
     return "\n".join(lines)

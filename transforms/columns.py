@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pyarrow.compute as pc
-
 from ingestguard.transforms.actions import Transform
 
 CACHE_LIMIT = 200_000

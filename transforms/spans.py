@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from ingestguard.detectors.analyzer import Finding
-from ingestguard.policy import Action, Policy
 from ingestguard.transforms.actions import Transform
+
+from ingestguard.policy import Action, Policy
 
 
 def replace_spans(
@@ -18,9 +19,7 @@ def replace_spans(
     pieces, cursor = [], 0
     for f in findings:
         pieces.append(text[cursor : f.start])
-        replacement = transforms[policy.action_for(f.entity_type)].apply(
-            text[f.start : f.end], f.entity_type
-        )
+        replacement = transforms[policy.action_for(f.entity_type)].apply(text[f.start : f.end], f.entity_type)
         pieces.append(replacement or "")
         cursor = f.end
     pieces.append(text[cursor:])

@@ -18,6 +18,7 @@ class DialablePhoneRecognizer(PhoneRecognizer):
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
         return [
-            r for r in super().analyze(text, entities, nlp_artifacts)
+            r
+            for r in super().analyze(text, entities, nlp_artifacts)
             if sum(ch.isdigit() for ch in text[r.start : r.end]) >= MIN_PHONE_DIGITS
         ]

@@ -1,0 +1,227 @@
+"""The `ingestguard` command: a thin layer over the library and the flow.
+
+Exit codes: 0 success, 1 the policy was violated, 2 bad input or usage,
+3 an internal error (a bug: the run failed closed and wrote nothing).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ingestguard.errors import IngestGuardError
+from ingestguard.policy import Policy
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Scan, protect and prove datasets before they reach a model.",
+)
+policy_app = typer.Typer(no_args_is_help=True, help="Show the effective policy or its schema.")
+key_app = typer.Typer(no_args_is_help=True, help="Key utilities.")
+app.add_typer(policy_app, name="policy")
+app.add_typer(key_app, name="key")
+out = Console()
+err = Console(stderr=True)
+
+PolicyOpt = Annotated[Path | None, typer.Option("--policy", "-p", help="Policy YAML file.")]
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+
+
+@contextmanager
+def _errors():
+    """Typed errors become one line and their exit code; anything else fails closed."""
+    try:
+        yield
+    except IngestGuardError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
+    except (typer.Exit, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        if os.environ.get("INGESTGUARD_DEBUG"):
+            raise
+        err.print(
+            f"[bold red]internal error:[/] {type(exc).__name__}; nothing was written. "
+            "Rerun with INGESTGUARD_DEBUG=1 for the traceback.",
+            highlight=False,
+        )
+        raise typer.Exit(3) from None
+
+
+def _load_policy(path: Path | None) -> tuple[Policy, str]:
+    return (Policy.load(path), str(path)) if path else (Policy(), "default")
+
+
+def _progress(total: int, label: str) -> Progress:
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("rows"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+
+
+@app.command()
+def scan(
+    input: Annotated[str, typer.Argument(help="Parquet file, directory or glob.")],
+    policy: PolicyOpt = None,
+    format: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+) -> None:
+    """Report what is sensitive, column by column. Writes nothing."""
+    with _errors():
+        from ingestguard.errors import PolicyViolation
+        from ingestguard.io import ParquetSource, resolve_inputs
+        from ingestguard.runs import new_run, scan_paths
+
+        pol, source = _load_policy(policy)
+        paths = [p.source for p in resolve_inputs(input, Path(".ingestguard-scan-unused"))]
+        total = sum(ParquetSource(p).num_rows for p in paths)
+        with _progress(total, "scanning") as bar:
+            task = bar.add_task("scan", total=total)
+            evidence = scan_paths(paths, new_run(pol, source, "none"), lambda n: bar.advance(task, n))
+        if format == Format.json:
+            out.print_json(evidence.model_dump_json())
+        else:
+            _print_scan_table(evidence)
+        if evidence.status != "passed":
+            raise PolicyViolation(evidence.failure or "policy violated")
+
+
+def _print_scan_table(evidence) -> None:
+    for f in evidence.files:
+        table = Table(title=f"{f.input} ({f.rows} rows)", title_justify="left")
+        for h in ("column", "type", "class", "entity", "share", "findings", "action"):
+            table.add_column(h)
+        for c in f.columns:
+            table.add_row(
+                c.name,
+                c.type,
+                c.classification,
+                c.entity or "",
+                "" if c.match_share is None else f"{c.match_share:.0%}",
+                ", ".join(f"{k} {v}" for k, v in c.findings.items()),
+                c.action,
+            )
+        out.print(table)
+
+
+@app.command()
+def protect(
+    input: Annotated[str, typer.Argument(help="Parquet file, directory or glob.")],
+    output: Annotated[str, typer.Argument(help="Output file, or directory (ending in /) for many inputs.")],
+    policy: PolicyOpt = None,
+    evidence_dir: Annotated[
+        Path | None, typer.Option(help="Where evidence goes (default: beside the output).")
+    ] = None,
+    no_orchestrator: Annotated[
+        bool, typer.Option("--no-orchestrator", help="Run in-process, without Prefect.")
+    ] = False,
+) -> None:
+    """Protect a dataset and write its evidence; outputs appear only if the run passes."""
+    with _errors():
+        pol, source = _load_policy(policy)
+        if no_orchestrator:
+            from ingestguard.io import ParquetSource, resolve_inputs
+            from ingestguard.runs import evidence_paths, new_run, protect_pairs
+
+            pairs = resolve_inputs(input, output)
+            ctx = new_run(pol, source, "none")
+            path = evidence_paths(pairs, Path(output), ctx.run_id, evidence_dir)
+            total = sum(ParquetSource(p.source).num_rows for p in pairs)
+            with _progress(total, "protecting") as bar:
+                task = bar.add_task("protect", total=total)
+                record = protect_pairs(pairs, ctx, path, lambda n: bar.advance(task, n))
+            summary = {
+                "run_id": ctx.run_id,
+                "status": record.evidence.status,
+                "evidence": str(record.evidence_path),
+                "report": str(record.report_path),
+            }
+            key = record.evidence.key
+        else:
+            from ingestguard.flows.protect import protect_dataset
+
+            summary = protect_dataset(
+                input, output, str(policy) if policy else None, str(evidence_dir) if evidence_dir else None
+            )
+            key = None
+        if key and key.get("generated"):
+            err.print(
+                f"generated a new key ({key['id']}) at {str(key['source']).removeprefix('file:')}; "
+                "keep it safe: pseudonyms depend on it"
+            )
+        out.print(f"protected {input} -> {output}")
+        out.print(f"evidence: {summary['evidence']}")
+        out.print(f"report:   {summary['report']}")
+
+
+@app.command()
+def report(evidence: Annotated[Path, typer.Argument(help="An evidence JSON file.")]) -> None:
+    """Render an evidence file as Markdown on stdout."""
+    with _errors():
+        from pydantic import ValidationError
+
+        from ingestguard.errors import InputError
+        from ingestguard.reports.evidence import Evidence
+        from ingestguard.reports.render import to_markdown
+
+        try:
+            doc = Evidence.read(evidence)
+        except FileNotFoundError:
+            raise InputError(f"evidence file not found: {evidence}") from None
+        except (ValueError, ValidationError):
+            raise InputError(f"not an ingestguard evidence file: {evidence}") from None
+        sys.stdout.write(to_markdown(doc))
+
+
+@policy_app.command("show")
+def policy_show(policy: PolicyOpt = None) -> None:
+    """Print the effective policy (defaults filled in) as YAML."""
+    with _errors():
+        sys.stdout.write(_load_policy(policy)[0].to_yaml())
+
+
+@policy_app.command("schema")
+def policy_schema() -> None:
+    """Print the policy's JSON Schema."""
+    sys.stdout.write(json.dumps(Policy.model_json_schema(), indent=2) + "\n")
+
+
+@key_app.command("new")
+def key_new() -> None:
+    """Print a new random key (base64) for INGESTGUARD_KEY or a key file."""
+    from ingestguard.keys import new_key_b64
+
+    sys.stdout.write(new_key_b64() + "\n")
+
+
+@app.command()
+def demo(
+    output: Annotated[Path, typer.Argument(help="Where to write the demo Parquet file.")],
+    rows: Annotated[int, typer.Option(min=1)] = 2_000,
+    seed: int = 0,
+) -> None:
+    """Write a synthetic customers dataset with known sensitive values."""
+    from ingestguard.demo import write_demo
+
+    out.print(f"wrote {write_demo(output, rows, seed)} ({rows} rows)")

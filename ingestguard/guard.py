@@ -1,0 +1,112 @@
+"""The library facade: `Guard` over the pipeline, for use inside ML code."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+import pandas as pd
+import pyarrow as pa
+
+from ingestguard.detectors.analyzer import Finding
+from ingestguard.errors import InputError, PolicyViolation
+from ingestguard.io import FilePair, resolve_inputs
+from ingestguard.pipeline import Engine, get_engine, protect_table
+from ingestguard.policy import Policy
+from ingestguard.reports.evidence import Evidence, build_evidence
+from ingestguard.runs import evidence_paths, key_for, new_run, protect_pairs, scan_paths
+from ingestguard.transforms.spans import replace_spans
+
+Data = TypeVar("Data", pd.DataFrame, pa.Table)
+
+
+class Guard:
+    """Scan and protect data with one policy; models and keys load on first use."""
+
+    def __init__(self, policy: Policy | None = None, policy_source: str | None = None) -> None:
+        self.policy = policy if policy is not None else Policy()
+        self.policy_source = policy_source or ("default" if policy is None else "library")
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = get_engine(self.policy, key_for(self.policy))
+        return self._engine
+
+    def analyze_text(self, text: str) -> list[Finding]:
+        """Entities in one string: type, start, end, score (and which recognizer)."""
+        return self.engine.detector.analyze(text)
+
+    def redact_text(self, text: str) -> str:
+        """Protect one string the way a free-text cell is protected."""
+        return replace_spans(text, self.analyze_text(text), self.policy, self.engine.transforms)
+
+    def scan(self, data: pd.DataFrame | pa.Table | str | Path) -> Evidence:
+        """Classify every column and count findings; changes nothing."""
+        ctx = new_run(self.policy, self.policy_source, "library")
+        if isinstance(data, (str, Path)):
+            pairs = resolve_inputs(data, Path(".ingestguard-scan-unused"))
+            return scan_paths([p.source for p in pairs], ctx)
+        from ingestguard.io import TableSource
+        from ingestguard.pipeline import scan_source
+
+        outcome = scan_source(TableSource(_to_table(data)), get_engine(self.policy, None))
+        return build_evidence(
+            run_id=ctx.run_id,
+            mode="scan",
+            orchestrator="library",
+            started_at=ctx.started_at,
+            finished_at=datetime.now(UTC),
+            files=[outcome.to_dict()],
+            policy_sha256=self.policy.sha256(),
+            policy_source=self.policy_source,
+            fail_on=self.policy.fail_on,
+            key=None,
+            nlp_model=self.engine.detector.model_info(),
+            failure=None,
+        )
+
+    def protect(self, data: Data) -> tuple[Data, Evidence]:
+        """Protected copy of a DataFrame or Table (same type back) and its evidence.
+
+        Raises PolicyViolation, returning nothing, when a `fail_on` entity is left.
+        """
+        ctx = new_run(self.policy, self.policy_source, "library")
+        out, outcome = protect_table(_to_table(data), self.engine)
+        key = self.engine.key
+        evidence = build_evidence(
+            run_id=ctx.run_id,
+            mode="protect",
+            orchestrator="library",
+            started_at=ctx.started_at,
+            finished_at=datetime.now(UTC),
+            files=[outcome.to_dict()],
+            policy_sha256=self.policy.sha256(),
+            policy_source=self.policy_source,
+            fail_on=self.policy.fail_on,
+            key=key.to_evidence() if key else None,
+            nlp_model=self.engine.detector.model_info(),
+            failure=None,
+        )
+        if evidence.status != "passed":
+            raise PolicyViolation(f"{evidence.failure}; nothing was returned")
+        return (out.to_pandas() if isinstance(data, pd.DataFrame) else out), evidence
+
+    def protect_file(
+        self, src: str | Path, dst: str | Path, evidence_dir: str | Path | None = None
+    ) -> Evidence:
+        """Protect a Parquet file, directory or glob into `dst`; returns the evidence."""
+        pairs: list[FilePair] = resolve_inputs(src, dst)
+        ctx = new_run(self.policy, self.policy_source, "library")
+        path = evidence_paths(pairs, Path(dst), ctx.run_id, Path(evidence_dir) if evidence_dir else None)
+        return protect_pairs(pairs, ctx, path).evidence
+
+
+def _to_table(data: pd.DataFrame | pa.Table) -> pa.Table:
+    if isinstance(data, pa.Table):
+        return data
+    if isinstance(data, pd.DataFrame):
+        return pa.Table.from_pandas(data)
+    raise InputError(f"expected a pandas DataFrame or pyarrow Table, got {type(data).__name__}")

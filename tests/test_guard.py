@@ -1,0 +1,81 @@
+"""The library facade: same data path, same type back, typed errors."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from ingestguard import Guard, Policy, PolicyViolation
+from ingestguard.demo import synthetic_table
+
+KEY = "QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI="
+
+
+@pytest.fixture(autouse=True)
+def _key(monkeypatch, tmp_path):
+    monkeypatch.setenv("INGESTGUARD_KEY", KEY)
+    monkeypatch.setenv("INGESTGUARD_HOME", str(tmp_path / "home"))
+
+
+def test_protect_dataframe_returns_dataframe_with_index_and_clean_columns():
+    df = synthetic_table(60, seed=5).to_pandas()
+    df.index = pd.RangeIndex(1000, 1060)
+    out, evidence = Guard().protect(df)
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.index) == list(df.index)
+    assert list(out.columns) == list(df.columns)
+    pd.testing.assert_series_equal(out["amount"], df["amount"])
+    pd.testing.assert_series_equal(out["plan"], df["plan"])
+    assert not set(out["email"]) & set(df["email"])
+    assert out["ssn"].isna().all()
+    assert evidence.status == "passed" and evidence.files[0].rows == 60
+
+
+def test_protect_table_returns_table_and_pseudonyms_are_stable():
+    table = synthetic_table(40, seed=6)
+    out1, _ = Guard().protect(table)
+    out2, _ = Guard().protect(table.slice(0, 20))
+    assert isinstance(out1, pa.Table)
+    assert out1.column("email").to_pylist()[:20] == out2.column("email").to_pylist()
+    assert out1.schema == table.schema
+
+
+def test_analyze_text_gives_types_and_spans():
+    text = "Write to jane.roe@example.org or call (212) 555-0147."
+    found = [(f.entity_type, f.start, f.end) for f in Guard().analyze_text(text)]
+    assert found == [("EMAIL_ADDRESS", 9, 29), ("PHONE_NUMBER", 38, 52)]
+
+
+def test_redact_text_applies_the_policy_actions():
+    policy = Policy(actions={"EMAIL_ADDRESS": "replace", "PHONE_NUMBER": "redact"})
+    text = "Write to jane.roe@example.org or call (212) 555-0147."
+    assert Guard(policy).redact_text(text) == "Write to <EMAIL_ADDRESS> or call ."
+
+
+def test_protect_raises_on_fail_on_left_behind():
+    policy = Policy(actions={"US_SSN": "keep"}, fail_on=["US_SSN"])
+    with pytest.raises(PolicyViolation, match="US_SSN"):
+        Guard(policy).protect(synthetic_table(20))
+
+
+def test_protect_file_writes_output_and_evidence(tmp_path):
+    from ingestguard.demo import write_demo
+
+    src = write_demo(tmp_path / "in" / "a.parquet", rows=30)
+    evidence = Guard().protect_file(src, tmp_path / "out.parquet", evidence_dir=tmp_path / "ev")
+    assert (tmp_path / "out.parquet").is_file()
+    assert evidence.files[0].output_rows == 30
+    assert [p.name for p in (tmp_path / "ev").iterdir() if p.suffix == ".json"] == [
+        f"out.parquet.{evidence.run_id}.evidence.json"
+    ]
+
+
+def test_scan_dataframe_changes_nothing():
+    df = synthetic_table(30).to_pandas()
+    before = df.copy()
+    evidence = Guard().scan(df)
+    pd.testing.assert_frame_equal(df, before)
+    cols = {c.name: c for c in evidence.files[0].columns}
+    assert (cols["email"].classification, cols["email"].entity) == ("entity", "EMAIL_ADDRESS")
+    assert evidence.key is None

@@ -61,6 +61,7 @@ def protect_dataset(
         "status": record.evidence.status,
         "evidence": str(record.evidence_path),
         "report": str(record.report_path),
+        "key": record.evidence.key,
         "files": len(done),
         "rows": sum(o.rows for o in done),
     }

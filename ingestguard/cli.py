@@ -152,19 +152,17 @@ def protect(
                 task = bar.add_task("protect", total=total)
                 record = protect_pairs(pairs, ctx, path, lambda n: bar.advance(task, n))
             summary = {
-                "run_id": ctx.run_id,
-                "status": record.evidence.status,
                 "evidence": str(record.evidence_path),
                 "report": str(record.report_path),
+                "key": record.evidence.key,
             }
-            key = record.evidence.key
         else:
             from ingestguard.flows.protect import protect_dataset
 
             summary = protect_dataset(
                 input, output, str(policy) if policy else None, str(evidence_dir) if evidence_dir else None
             )
-            key = None
+        key = summary["key"]
         if key and key.get("generated"):
             err.print(
                 f"generated a new key ({key['id']}) at {str(key['source']).removeprefix('file:')}; "

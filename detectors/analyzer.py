@@ -15,13 +15,13 @@ from pathlib import Path
 
 import spacy
 import tldextract.tldextract
-from ingestguard.detectors.entities import NER_ENTITIES
-from ingestguard.detectors.recognizers.builtin import PATTERN_RECOGNIZERS
 from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry
 from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 from spacy.language import Language
 
+from ingestguard.detectors.entities import NER_ENTITIES
+from ingestguard.detectors.recognizers.builtin import PATTERN_RECOGNIZERS
 from ingestguard.errors import ModelNotFoundError
 from ingestguard.policy import Policy
 

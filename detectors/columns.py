@@ -17,8 +17,8 @@ from enum import StrEnum
 
 import numpy as np
 import pyarrow as pa
-from ingestguard.detectors.analyzer import Detector, Finding
 
+from ingestguard.detectors.analyzer import Detector, Finding
 from ingestguard.errors import ScanError
 from ingestguard.io import Source
 from ingestguard.policy import Action, Policy

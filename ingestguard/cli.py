@@ -90,11 +90,11 @@ def scan(
     """Report what is sensitive, column by column. Writes nothing."""
     with _errors():
         from ingestguard.errors import PolicyViolation
-        from ingestguard.io import ParquetSource, resolve_inputs
+        from ingestguard.io import ParquetSource, list_inputs
         from ingestguard.runs import new_run, scan_paths
 
         pol, source = _load_policy(policy)
-        paths = [p.source for p in resolve_inputs(input, Path(".ingestguard-scan-unused"))]
+        paths = list_inputs(input)[0]
         total = sum(ParquetSource(p).num_rows for p in paths)
         with _progress(total, "scanning") as bar:
             task = bar.add_task("scan", total=total)
@@ -146,7 +146,7 @@ def protect(
 
             pairs = resolve_inputs(input, output)
             ctx = new_run(pol, source, "none")
-            path = evidence_paths(pairs, Path(output), ctx.run_id, evidence_dir)
+            path = evidence_paths(Path(output), ctx.run_id, evidence_dir)
             total = sum(ParquetSource(p.source).num_rows for p in pairs)
             with _progress(total, "protecting") as bar:
                 task = bar.add_task("protect", total=total)

@@ -11,8 +11,8 @@ import pyarrow as pa
 
 from ingestguard.detectors.analyzer import Finding
 from ingestguard.errors import InputError, PolicyViolation
-from ingestguard.io import FilePair, resolve_inputs
-from ingestguard.pipeline import Engine, get_engine, protect_table
+from ingestguard.io import FilePair, TableSource, list_inputs, resolve_inputs
+from ingestguard.pipeline import Engine, get_engine, protect_table, scan_source
 from ingestguard.policy import Policy
 from ingestguard.reports.evidence import Evidence, build_evidence
 from ingestguard.runs import evidence_paths, key_for, new_run, protect_pairs, scan_paths
@@ -47,11 +47,7 @@ class Guard:
         """Classify every column and count findings; changes nothing."""
         ctx = new_run(self.policy, self.policy_source, "library")
         if isinstance(data, (str, Path)):
-            pairs = resolve_inputs(data, Path(".ingestguard-scan-unused"))
-            return scan_paths([p.source for p in pairs], ctx)
-        from ingestguard.io import TableSource
-        from ingestguard.pipeline import scan_source
-
+            return scan_paths(list_inputs(data)[0], ctx)
         outcome = scan_source(TableSource(_to_table(data)), get_engine(self.policy, None))
         return build_evidence(
             run_id=ctx.run_id,
@@ -100,7 +96,7 @@ class Guard:
         """Protect a Parquet file, directory or glob into `dst`; returns the evidence."""
         pairs: list[FilePair] = resolve_inputs(src, dst)
         ctx = new_run(self.policy, self.policy_source, "library")
-        path = evidence_paths(pairs, Path(dst), ctx.run_id, Path(evidence_dir) if evidence_dir else None)
+        path = evidence_paths(Path(dst), ctx.run_id, Path(evidence_dir) if evidence_dir else None)
         return protect_pairs(pairs, ctx, path).evidence
 
 

@@ -115,36 +115,44 @@ class FilePair:
     destination: Path
 
 
+def list_inputs(input_path: str | Path) -> tuple[list[Path], Path]:
+    """The Parquet files a file, directory or glob names, and the folder they are relative to."""
+    text = str(input_path)
+    if _GLOB_CHARS & set(text) and not Path(text).exists():
+        files = sorted(Path(m) for m in glob.glob(text, recursive=True) if Path(m).is_file())
+        if not files:
+            raise InputError(f"no files match the pattern: {text}")
+        return files, Path(_glob_root(text))
+    source = Path(text)
+    if source.is_dir():
+        files = sorted(p for p in source.rglob("*.parquet") if p.is_file())
+        if not files:
+            raise InputError(f"no .parquet files found under directory: {source}")
+        return files, source
+    if not source.exists():
+        raise InputError(f"input not found: {source}")
+    return [source], source.parent
+
+
 def resolve_inputs(input_path: str | Path, output_path: str | Path) -> list[FilePair]:
     """Expand a file, directory or glob into (input, output) pairs.
 
-    A directory or glob output mirrors the input tree under `output_path`.
+    A directory or glob output mirrors the input tree under `output_path`; a
+    single file goes into `output_path` when that is a directory or ends in "/".
     The output may never be, or lie inside, the input: protecting in place
     would destroy the original on the first bug.
     """
-    text = str(input_path)
+    files, base = list_inputs(input_path)
     output = Path(output_path)
-    if _GLOB_CHARS & set(text):
-        matches = sorted(Path(m) for m in glob.glob(text, recursive=True) if Path(m).is_file())
-        base = Path(_glob_root(text))
-        if not matches:
-            raise InputError(f"no files match the pattern: {text}")
-        pairs = [FilePair(m, output / m.relative_to(base)) for m in matches]
+    single = len(files) == 1 and files[0] == Path(str(input_path))
+    if single and not (output.is_dir() or str(output_path).endswith(("/", os.sep))):
+        pairs = [FilePair(files[0], output)]
+    elif single:
+        pairs = [FilePair(files[0], output / files[0].name)]
     else:
-        source = Path(text)
-        if source.is_dir():
-            files = sorted(p for p in source.rglob("*.parquet") if p.is_file())
-            if not files:
-                raise InputError(f"no .parquet files found under directory: {source}")
-            pairs = [FilePair(f, output / f.relative_to(source)) for f in files]
-            if _inside(output, source):
-                raise InputError("the output directory lies inside the input directory; choose another")
-        elif source.exists():
-            as_dir = output.is_dir() or str(output_path).endswith(("/", os.sep))
-            destination = output / source.name if as_dir else output
-            pairs = [FilePair(source, destination)]
-        else:
-            raise InputError(f"input not found: {source}")
+        if Path(str(input_path)).is_dir() and _inside(output, base):
+            raise InputError("the output directory lies inside the input directory; choose another")
+        pairs = [FilePair(f, output / f.relative_to(base)) for f in files]
     for pair in pairs:
         if pair.destination.resolve() == pair.source.resolve():
             raise InputError(f"the output would overwrite the input {pair.source}; choose another output")

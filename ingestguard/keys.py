@@ -82,7 +82,11 @@ def _read_key_file(path: Path, generated: bool) -> Key:
         raise KeyringError(f"key file not found: {path}") from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise KeyringError(f"key file {path} is accessible by other users; run `chmod 600 {path}`")
-    material = _decode(path.read_text(encoding="ascii"), f"key file {path}")
+    try:
+        text = path.read_text(encoding="ascii")
+    except UnicodeDecodeError:
+        raise KeyringError(f"key file {path} is not base64 text; generate one with `ingestguard key new`") from None
+    material = _decode(text, f"key file {path}")
     return _make_key(material, source=f"file:{path}", generated=generated)
 
 

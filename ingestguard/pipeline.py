@@ -27,6 +27,7 @@ from ingestguard.io import (
     ParquetSource,
     Source,
     StagedParquet,
+    TableSource,
     commit_staged,
     discard_staged,
     file_sha256,
@@ -92,9 +93,6 @@ class FileOutcome:
     output_sha256: str | None = None
     output_rows: int = 0
     staging: str | None = None
-
-    def residual_entities(self) -> set[str]:
-        return {e for found in self.residual.values() for e in found}
 
     def to_dict(self) -> dict:
         return {
@@ -295,8 +293,6 @@ def protect_file(pair: FilePair, engine: Engine, progress: Progress | None = Non
 
 def protect_table(table: pa.Table, engine: Engine, name: str = "<table>") -> tuple[pa.Table, FileOutcome]:
     """The in-memory path of the library: same stages, Arrow table in and out."""
-    from ingestguard.io import TableSource
-
     source = TableSource(table, name)
     plans = plan(source, engine)
     protector, batches, residual = protect_stream(source, plans, engine)

@@ -96,6 +96,9 @@ _DEFAULT_ENTITIES = [
     "IP_ADDRESS",
 ]
 
+_DEFAULT_THRESHOLDS = {"PHONE_NUMBER": 0.4}  # Presidio's phone recognizer scores 0.4 without context
+_DEFAULT_FAIL_ON = ["US_SSN", "CREDIT_CARD", "IBAN_CODE", "EMAIL_ADDRESS"]
+
 _DEFAULT_ACTIONS = {
     "PERSON": Action.PSEUDONYMIZE,
     "EMAIL_ADDRESS": Action.PSEUDONYMIZE,
@@ -114,20 +117,30 @@ class Policy(_Strict):
     version: Literal[1] = 1
     entities: list[EntityName] = Field(default_factory=lambda: list(_DEFAULT_ENTITIES))
     score_threshold: Score = 0.5
-    # Presidio's phone recognizer scores 0.4 without context words.
-    thresholds: dict[EntityName, Score] = Field(default_factory=lambda: {"PHONE_NUMBER": 0.4})
+    thresholds: dict[EntityName, Score] = Field(default_factory=lambda: dict(_DEFAULT_THRESHOLDS))
     actions: dict[EntityName, Action] = Field(default_factory=lambda: dict(_DEFAULT_ACTIONS))
     default_action: Action = Action.REPLACE
     columns: dict[str, ColumnOverride] = Field(default_factory=dict)
-    fail_on: list[EntityName] = Field(
-        default_factory=lambda: ["US_SSN", "CREDIT_CARD", "IBAN_CODE", "EMAIL_ADDRESS"]
-    )
+    fail_on: list[EntityName] = Field(default_factory=lambda: list(_DEFAULT_FAIL_ON))
     sampling: SamplingSettings = SamplingSettings()
     classification: ClassificationSettings = ClassificationSettings()
     nlp: NlpSettings = NlpSettings()
     mask: MaskSettings = MaskSettings()
     pseudonymize: PseudonymizeSettings = PseudonymizeSettings()
     key_file: Path | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults_follow_entities(cls, data: Any) -> Any:
+        """Narrowing `entities` narrows the default thresholds, actions and fail_on
+        with it; values the user wrote are kept and checked as written."""
+        if isinstance(data, dict) and isinstance(data.get("entities"), list):
+            chosen = set(data["entities"])
+            data = dict(data)
+            data.setdefault("thresholds", {k: v for k, v in _DEFAULT_THRESHOLDS.items() if k in chosen})
+            data.setdefault("actions", {k: v for k, v in _DEFAULT_ACTIONS.items() if k in chosen})
+            data.setdefault("fail_on", [e for e in _DEFAULT_FAIL_ON if e in chosen])
+        return data
 
     @model_validator(mode="after")
     def _entities_known(self) -> Policy:

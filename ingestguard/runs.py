@@ -58,7 +58,7 @@ def key_for(policy: Policy) -> Key | None:
     return load_key(policy.key_file) if policy.uses_key() else None
 
 
-def evidence_paths(pairs: list[FilePair], output: Path, run_id: str, evidence_dir: Path | None) -> Path:
+def evidence_paths(output: Path, run_id: str, evidence_dir: Path | None) -> Path:
     """`<output>.<run_id>.evidence.json`, beside the output or in `evidence_dir`."""
     folder = evidence_dir if evidence_dir is not None else output.resolve().parent
     return folder / f"{output.name}.{run_id}.evidence.json"

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Literal
 
 import rfc8785
-from ingestguard.reports import controls as c
 from pydantic import BaseModel, ConfigDict
+
+from ingestguard.reports import controls as c
 
 SCHEMA_VERSION = "1"
 

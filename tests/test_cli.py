@@ -94,8 +94,11 @@ def test_bad_policy_exits_2_naming_the_key(tmp_path, policy, message):
     src = write_demo(tmp_path / "in.parquet", rows=20)
     policy_file = tmp_path / "policy.yaml"
     policy_file.write_text(policy)
-    for args in (["protect", str(src), str(tmp_path / "out.parquet"), "--no-orchestrator"], ["scan", str(src)],
-                 ["policy", "show"]):
+    for args in (
+        ["protect", str(src), str(tmp_path / "out.parquet"), "--no-orchestrator"],
+        ["scan", str(src)],
+        ["policy", "show"],
+    ):
         result = runner.invoke(app, [*args, "--policy", str(policy_file)])
         assert result.exit_code == 2, (args, result.output)
         assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
@@ -106,8 +109,17 @@ def test_all_null_column_passes_through_as_empty(tmp_path):
     table = synthetic_table(30).append_column("nickname", pa.nulls(30, pa.string()))
     src = tmp_path / "in.parquet"
     pq.write_table(table, src)
-    result = runner.invoke(app, ["protect", str(src), str(tmp_path / "out.parquet"), "--no-orchestrator",
-                                 "--evidence-dir", str(tmp_path / "ev")])
+    result = runner.invoke(
+        app,
+        [
+            "protect",
+            str(src),
+            str(tmp_path / "out.parquet"),
+            "--no-orchestrator",
+            "--evidence-dir",
+            str(tmp_path / "ev"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     out = pq.read_table(tmp_path / "out.parquet")
     assert out.column("nickname").null_count == 30
@@ -120,8 +132,19 @@ def test_fail_on_left_behind_exits_1_and_publishes_nothing(tmp_path):
     src = write_demo(tmp_path / "in.parquet", rows=40)
     policy = tmp_path / "keep_ssn.yaml"
     policy.write_text("actions: {US_SSN: keep}\nfail_on: [US_SSN]\n")
-    result = runner.invoke(app, ["protect", str(src), str(tmp_path / "out") + "/", "--policy", str(policy),
-                                 "--no-orchestrator", "--evidence-dir", str(tmp_path / "ev")])
+    result = runner.invoke(
+        app,
+        [
+            "protect",
+            str(src),
+            str(tmp_path / "out") + "/",
+            "--policy",
+            str(policy),
+            "--no-orchestrator",
+            "--evidence-dir",
+            str(tmp_path / "ev"),
+        ],
+    )
     assert result.exit_code == 1, result.output
     assert "US_SSN" in result.stderr and "no output was written" in result.stderr
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").rglob("*")) == []

@@ -26,10 +26,13 @@ UNTOUCHED = ["customer_id", "plan", "signup_at", "amount"]
 KEY = "QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI="
 
 
-def run_cli(args: list[str], home: Path, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def run_cli(
+    args: list[str], home: Path, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update({"PREFECT_HOME": str(home / "prefect"), "INGESTGUARD_KEY": KEY,
-                "INGESTGUARD_HOME": str(home / "ig")})
+    env.update(
+        {"PREFECT_HOME": str(home / "prefect"), "INGESTGUARD_KEY": KEY, "INGESTGUARD_HOME": str(home / "ig")}
+    )
     env.update(extra_env or {})
     exe = Path(sys.executable).with_name("ingestguard")
     return subprocess.run([str(exe), *args], capture_output=True, text=True, env=env, timeout=600)
@@ -68,8 +71,10 @@ def test_untouched_columns_identical_and_rows_in_order(flow_run):
         assert after.column(name).equals(before.column(name)), name
     assert after.column("ssn").null_count == ROWS  # redacted by the default policy
     masked = after.column("card_number").to_pylist()
-    assert all(m[:12] == "*" * 12 and m[12:] == c[12:] for m, c in
-               zip(masked, before.column("card_number").to_pylist(), strict=True))
+    assert all(
+        m[:12] == "*" * 12 and m[12:] == c[12:]
+        for m, c in zip(masked, before.column("card_number").to_pylist(), strict=True)
+    )
     assert pc.all(pc.starts_with(after.column("email"), "EMAIL_ADDRESS_")).as_py()
 
 
@@ -83,25 +88,33 @@ def test_evidence_names_every_column(flow_run):
     assert f["rows"] == f["output_rows"] == ROWS
     cols = {c["name"]: c for c in f["columns"]}
     assert list(cols) == pq.read_schema(src).names
-    expected = {"full_name": ("entity", "PERSON", "pseudonymize"),
-                "email": ("entity", "EMAIL_ADDRESS", "pseudonymize"),
-                "phone": ("entity", "PHONE_NUMBER", "mask"),
-                "ssn": ("entity", "US_SSN", "redact"),
-                "card_number": ("entity", "CREDIT_CARD", "mask"),
-                "notes": ("free_text", None, "per_span"),
-                "plan": ("clean", None, "keep"),
-                "customer_id": ("not_text", None, "keep"),
-                "signup_at": ("not_text", None, "keep"),
-                "amount": ("not_text", None, "keep")}
+    expected = {
+        "full_name": ("entity", "PERSON", "pseudonymize"),
+        "email": ("entity", "EMAIL_ADDRESS", "pseudonymize"),
+        "phone": ("entity", "PHONE_NUMBER", "mask"),
+        "ssn": ("entity", "US_SSN", "redact"),
+        "card_number": ("entity", "CREDIT_CARD", "mask"),
+        "notes": ("free_text", None, "per_span"),
+        "plan": ("clean", None, "keep"),
+        "customer_id": ("not_text", None, "keep"),
+        "signup_at": ("not_text", None, "keep"),
+        "amount": ("not_text", None, "keep"),
+    }
     for name, (cls, entity, action) in expected.items():
-        assert (cols[name]["classification"], cols[name]["entity"], cols[name]["action"]) == (cls, entity, action)
+        assert (cols[name]["classification"], cols[name]["entity"], cols[name]["action"]) == (
+            cls,
+            entity,
+            action,
+        )
     for name in SENSITIVE:
         assert cols[name]["values_transformed"] == ROWS
         assert cols[name]["findings"] == {cols[name]["entity"]: ROWS}
     assert cols["notes"]["findings"]["EMAIL_ADDRESS"] > 0 and cols["notes"]["findings"]["PERSON"] > 0
     assert {c["id"]: c["status"] for c in ev["controls"]}["IG-PROTECT"] == "passed"
-    assert f["output_sha256"] == __import__("hashlib").sha256(
-        (base / "out" / "customers.parquet").read_bytes()).hexdigest()
+    assert (
+        f["output_sha256"]
+        == __import__("hashlib").sha256((base / "out" / "customers.parquet").read_bytes()).hexdigest()
+    )
 
 
 def test_no_seeded_value_in_evidence_report_or_logs(flow_run):
@@ -114,7 +127,16 @@ def test_no_seeded_value_in_evidence_report_or_logs(flow_run):
 
 def test_in_process_run_writes_the_same_bytes(flow_run):
     base, src, _ = flow_run
-    proc = run_cli(["protect", str(src), str(base / "inproc.parquet"), "--no-orchestrator",
-                    "--evidence-dir", str(base / "ev2")], base)
+    proc = run_cli(
+        [
+            "protect",
+            str(src),
+            str(base / "inproc.parquet"),
+            "--no-orchestrator",
+            "--evidence-dir",
+            str(base / "ev2"),
+        ],
+        base,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (base / "inproc.parquet").read_bytes() == (base / "out" / "customers.parquet").read_bytes()

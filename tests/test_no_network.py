@@ -18,13 +18,15 @@ GUARD = Path(__file__).parent / "support" / "no_network"
 
 def offline_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "TLDEXTRACT_"))}
-    env.update({
-        "PYTHONPATH": str(GUARD),
-        "IG_NET_LOG": str(tmp_path / "net.log"),
-        "PREFECT_HOME": str(tmp_path / "prefect"),
-        "INGESTGUARD_HOME": str(tmp_path / "ig"),
-        "HOME": str(tmp_path / "home"),  # no tldextract cache from earlier runs
-    })
+    env.update(
+        {
+            "PYTHONPATH": str(GUARD),
+            "IG_NET_LOG": str(tmp_path / "net.log"),
+            "PREFECT_HOME": str(tmp_path / "prefect"),
+            "INGESTGUARD_HOME": str(tmp_path / "ig"),
+            "HOME": str(tmp_path / "home"),  # no tldextract cache from earlier runs
+        }
+    )
     env.pop("DO_NOT_TRACK", None)
     return env
 
@@ -39,8 +41,13 @@ def test_the_guard_itself_catches_a_connection(tmp_path):
 def test_protect_through_the_flow_makes_no_network_call(tmp_path):
     src = write_demo(tmp_path / "in.parquet", rows=200, seed=3)
     exe = Path(sys.executable).with_name("ingestguard")
-    proc = subprocess.run([str(exe), "protect", str(src), str(tmp_path / "out.parquet")],
-                          env=offline_env(tmp_path), capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [str(exe), "protect", str(src), str(tmp_path / "out.parquet")],
+        env=offline_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (tmp_path / "out.parquet").is_file()
     log = tmp_path / "net.log"

@@ -16,8 +16,22 @@ SUBPACKAGES = ["detectors", "detectors/recognizers", "transforms", "reports", "f
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(out), str(ROOT)], check=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out),
+            str(ROOT),
+        ],
+        check=True,
+        timeout=300,
+    )
     [whl] = out.glob("ingestguard-*.whl")
     return whl
 
@@ -33,10 +47,18 @@ def test_wheel_holds_only_the_ingestguard_package(wheel):
 
 def test_wheel_imports_from_its_own_files(wheel, tmp_path):
     zipfile.ZipFile(wheel).extractall(tmp_path)
-    code = ("import ingestguard, ingestguard.detectors.analyzer, ingestguard.flows.protect, "
-            "ingestguard.reports.render, ingestguard.transforms.columns; print(ingestguard.__file__)")
-    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
-                          env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"}, timeout=120)
+    code = (
+        "import ingestguard, ingestguard.detectors.analyzer, ingestguard.flows.protect, "
+        "ingestguard.reports.render, ingestguard.transforms.columns; print(ingestguard.__file__)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip() == str(tmp_path / "ingestguard" / "__init__.py")
 

@@ -7,10 +7,9 @@ callers decide whether the value is a whole cell or a span inside free text.
 
 from __future__ import annotations
 
-from ingestguard.transforms.crypto import Pseudonymizer
-
 from ingestguard.keys import Key
 from ingestguard.policy import Action, Policy
+from ingestguard.transforms.crypto import Pseudonymizer
 
 
 class Transform:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pyarrow.compute as pc
+
 from ingestguard.transforms.actions import Transform
 
 CACHE_LIMIT = 200_000

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from ingestguard.detectors.analyzer import Finding
-from ingestguard.transforms.actions import Transform
-
 from ingestguard.policy import Action, Policy
+from ingestguard.transforms.actions import Transform
 
 
 def replace_spans(

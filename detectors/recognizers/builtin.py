@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ingestguard.detectors.recognizers.contact import DialablePhoneRecognizer
 from presidio_analyzer import EntityRecognizer
 from presidio_analyzer.predefined_recognizers import (
     AbaRoutingRecognizer,
@@ -28,6 +27,8 @@ from presidio_analyzer.predefined_recognizers import (
     UsPassportRecognizer,
     UsSsnRecognizer,
 )
+
+from ingestguard.detectors.recognizers.contact import DialablePhoneRecognizer
 
 PATTERN_RECOGNIZERS: dict[str, Callable[[], EntityRecognizer]] = {
     "EMAIL_ADDRESS": EmailRecognizer,

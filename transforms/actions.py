@@ -47,7 +47,7 @@ class Mask(Transform):
         self.char = char
 
     def apply(self, value: str, entity: str) -> str | None:
-        # A value no longer than what would be kept is masked entirely.
+        # Keep the tail only when at least as much is masked as is kept.
         keep = self.keep_last if len(value) > 2 * self.keep_last else 0
         return self.char * (len(value) - keep) + (value[-keep:] if keep else "")
 

@@ -1,73 +1,28 @@
-"""An explicit, offline Presidio engine built from the policy.
+"""The detector a policy asks for: pattern sweeps plus, where wanted, NER.
 
-Presidio's `AnalyzerEngine()` with no arguments builds `en_core_web_lg` and
-downloads it when missing, and its email and URL recognizers let tldextract
-fetch the public suffix list. Here every collaborator is named: the spaCy
-pipeline the policy pins (never downloaded), the recognizers the policy
-enables, and tldextract's bundled suffix snapshot.
+Built explicitly from the policy, offline: Presidio's recognizers (with their
+validators) for patterns, the pinned spaCy pipeline for names and places,
+and tldextract's bundled suffix snapshot for the email and URL validators.
+Presidio's `AnalyzerEngine` is not used on the data path: it runs the whole
+spaCy pipeline and every recognizer on one text at a time, where here the
+patterns sweep whole Arrow columns and NER runs once per distinct text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Sequence
 
-import spacy
+import pyarrow as pa
 import tldextract.tldextract
-from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry
-from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
-from presidio_analyzer.predefined_recognizers import SpacyRecognizer
-from spacy.language import Language
 
 from ingestguard.detectors.entities import NER_ENTITIES
+from ingestguard.detectors.finding import Finding, merge_overlaps
+from ingestguard.detectors.ner import NerScanner
 from ingestguard.detectors.recognizers.builtin import PATTERN_RECOGNIZERS
-from ingestguard.errors import ModelNotFoundError
+from ingestguard.detectors.sweep import PatternSweep
 from ingestguard.policy import Policy
 
-NER_BATCH_SIZE = 64
-# NER needs tokens, lemmas (Presidio's context words) and entities; the
-# dependency parser only costs time.
-_UNUSED_PIPES = ["parser"]
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """Where an entity is, and how sure: never the matched text itself."""
-
-    entity_type: str
-    start: int
-    end: int
-    score: float
-    recognizer: str
-
-
-class _PinnedSpacyEngine(SpacyNlpEngine):
-    """Presidio's spaCy engine around a pipeline loaded by us; it never downloads."""
-
-    def __init__(self, nlp: Language, language: str, model_name: str) -> None:
-        super().__init__(
-            models=[{"lang_code": language, "model_name": model_name}],
-            ner_model_configuration=NerModelConfiguration(
-                labels_to_ignore=[
-                    "CARDINAL",
-                    "ORDINAL",
-                    "QUANTITY",
-                    "MONEY",
-                    "PERCENT",
-                    "PRODUCT",
-                    "EVENT",
-                    "WORK_OF_ART",
-                    "LAW",
-                    "LANGUAGE",
-                    "FAC",
-                ],
-            ),
-        )
-        self.nlp = {language: nlp}
-
-    def load(self) -> None:  # already loaded in __init__
-        return None
+__all__ = ["Detector", "Finding", "merge_overlaps", "use_offline_suffix_list"]
 
 
 def use_offline_suffix_list() -> None:
@@ -77,107 +32,36 @@ def use_offline_suffix_list() -> None:
     )
 
 
-def load_spacy_pipeline(model: str) -> Language:
-    """Load the pinned pipeline by package name or path, or fail with the fix."""
-    if not (spacy.util.is_package(model) or Path(model).exists()):
-        raise ModelNotFoundError(
-            f"spaCy model '{model}' is not installed; run `make install` or set nlp.model in the policy"
-        )
-    return spacy.load(model, exclude=_UNUSED_PIPES)
-
-
 class Detector:
-    """Finds entities in strings, in batches, with the policy's thresholds.
+    """Finds the policy's entities in batches of strings.
 
-    With `ner=False` the engine runs on a bare tokenizer: only pattern
-    recognizers, no model, for sweeps where speed matters more than names.
+    With `ner=False` only the pattern recognizers run: the cheap, exhaustive
+    sweep used to verify outputs.
     """
 
-    def __init__(self, policy: Policy, ner: bool = True) -> None:
+    def __init__(self, policy: Policy, ner: bool = True, processes: int = 1) -> None:
         use_offline_suffix_list()
         self.policy = policy
-        self.language = policy.nlp.language
-        wanted_ner = sorted(NER_ENTITIES & set(policy.entities)) if ner else []
-        self.entities = [e for e in policy.entities if e in PATTERN_RECOGNIZERS or e in wanted_ner]
-        if wanted_ner:
-            nlp = load_spacy_pipeline(policy.nlp.model)
-            model_name = policy.nlp.model
-        else:
-            nlp = spacy.blank(self.language)
-            model_name = f"blank:{self.language}"
-        self.nlp = nlp
-        recognizers: list[EntityRecognizer] = [
-            PATTERN_RECOGNIZERS[e]() for e in self.entities if e in PATTERN_RECOGNIZERS
-        ]
-        if wanted_ner:
-            recognizers.append(SpacyRecognizer(supported_entities=wanted_ner))
-        registry = RecognizerRegistry(recognizers=recognizers, supported_languages=[self.language])
-        self._min_threshold = min(policy.threshold_for(e) for e in self.entities) if self.entities else 1.0
-        self.engine = AnalyzerEngine(
-            registry=registry,
-            nlp_engine=_PinnedSpacyEngine(nlp, self.language, model_name),
-            supported_languages=[self.language],
-            default_score_threshold=self._min_threshold,
-        )
+        specs = [PATTERN_RECOGNIZERS[e] for e in policy.entities if e in PATTERN_RECOGNIZERS]
+        thresholds = {e: policy.threshold_for(e) for e in policy.entities}
+        self.sweep = PatternSweep(specs, thresholds)
+        ner_entities = [e for e in policy.entities if e in NER_ENTITIES] if ner else []
+        self.ner = NerScanner(policy.nlp.model, ner_entities, processes) if ner_entities else None
+        self.entities = [e for e in policy.entities if e in self.sweep.entities or e in ner_entities]
+        self._ner_threshold = {e: policy.threshold_for(e) for e in ner_entities}
 
     def model_info(self) -> dict[str, str]:
-        meta = self.nlp.meta
-        return {"name": f"{meta.get('lang', '')}_{meta.get('name', '')}", "version": meta.get("version", "")}
+        return self.ner.info() if self.ner else {"name": "none", "version": ""}
 
-    def analyze(self, text: str, context: Sequence[str] | None = None) -> list[Finding]:
-        return self.analyze_batch([text], context)[0]
+    def analyze(self, text: str) -> list[Finding]:
+        return self.analyze_batch([text])[0]
 
-    def analyze_batch(
-        self, texts: Sequence[str], context: Sequence[str] | None = None
-    ) -> list[list[Finding]]:
-        """Findings per text; spaCy runs once over the batch with `nlp.pipe`."""
-        if not self.entities:
-            return [[] for _ in texts]
-        artifacts = self.engine.nlp_engine.process_batch(
-            list(texts), self.language, batch_size=NER_BATCH_SIZE
-        )
-        out = []
-        for text, nlp_artifacts in artifacts:
-            results = self.engine.analyze(
-                text,
-                self.language,
-                entities=self.entities,
-                score_threshold=self._min_threshold,
-                context=list(context) if context else None,
-                nlp_artifacts=nlp_artifacts,
-            )
-            out.append(self._keep(results))
-        return out
-
-    def _keep(self, results: Iterable) -> list[Finding]:
-        kept = [
-            Finding(
-                r.entity_type,
-                r.start,
-                r.end,
-                round(float(r.score), 4),
-                (r.recognition_metadata or {}).get("recognizer_name", ""),
-            )
-            for r in results
-            if r.score >= self.policy.threshold_for(r.entity_type)
-        ]
-        return merge_overlaps(kept)
-
-
-def merge_overlaps(findings: Iterable[Finding]) -> list[Finding]:
-    """Merge overlapping findings into one span labelled by the surest of them.
-
-    A union, not a choice: when a phone number overlaps a name, replacing only
-    the name would leave part of the number behind.
-    """
-    merged: list[Finding] = []
-    for f in sorted(findings, key=lambda f: (f.start, -f.end)):
-        if merged and f.start < merged[-1].end:
-            last = merged[-1]
-            best = last if (last.score, last.end - last.start) >= (f.score, f.end - f.start) else f
-            merged[-1] = Finding(
-                best.entity_type, last.start, max(last.end, f.end), best.score, best.recognizer
-            )
-        else:
-            merged.append(f)
-    return merged
+    def analyze_batch(self, texts: Sequence[str] | pa.Array) -> list[list[Finding]]:
+        """Findings per text, overlaps merged; pass distinct texts, nulls find nothing."""
+        array = texts if isinstance(texts, pa.Array) else pa.array(texts, pa.large_string())
+        found = self.sweep.find(array)
+        if self.ner is not None:
+            values = [v or "" for v in array.to_pylist()]
+            for mine, named in zip(found, self.ner.find(values), strict=True):
+                mine.extend(f for f in named if f.score >= self._ner_threshold[f.entity_type])
+        return [merge_overlaps(f) for f in found]

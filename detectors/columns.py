@@ -124,10 +124,6 @@ def name_hint(column: str) -> str | None:
     return None
 
 
-def context_words(column: str) -> list[str]:
-    return [w for w in re.split(r"[^a-z0-9]+", column.lower()) if w]
-
-
 def sample_rows(num_rows: int, size: int, seed: int) -> list[int]:
     """Row positions spread uniformly over the whole input, reproducible by seed."""
     if num_rows <= size:
@@ -194,7 +190,6 @@ def classify_column(
     counts = Counter(values)
     distinct = list(counts)
     hint = name_hint(name)
-    context = context_words(name)
     reasons = [f"sampled {n} non-null values ({len(distinct)} distinct)"]
     if hint:
         reasons.append(f"name suggests {hint}")
@@ -210,10 +205,10 @@ def classify_column(
                 whole[entity] += counts[value]
         return whole, hit
 
-    whole, hit = shares(patterns.analyze_batch(distinct, context))
+    whole, hit = shares(patterns.analyze_batch(distinct))
     pick = _entity_over_threshold(whole, n, hint, policy)
     if pick is None and detector is not patterns and (set(detector.entities) - set(patterns.entities)):
-        whole, hit = shares(detector.analyze_batch(distinct, context))
+        whole, hit = shares(detector.analyze_batch(distinct))
         pick = _entity_over_threshold(whole, n, hint, policy)
     if pick is not None:
         entity, share = pick

@@ -39,6 +39,7 @@ def scan_text_column(array: pa.Array, detector: Detector) -> TextScan:
     indices = encoded.indices
     valid = indices.drop_null().to_numpy(zero_copy_only=False)
     rows_per_value = np.bincount(valid, minlength=len(values)) if len(values) else np.zeros(0, np.int64)
-    # A dictionary may carry values no row uses (sliced or filtered input).
-    used = [v if rows_per_value[i] else "" for i, v in enumerate(values)]
-    return TextScan(used, detector.analyze_batch(used), indices, rows_per_value, array.type)
+    # A dictionary may carry values no row uses (sliced or filtered input): skip them.
+    used = [v if rows_per_value[i] else None for i, v in enumerate(values)]
+    findings = detector.analyze_batch(pa.array(used, pa.large_string()))
+    return TextScan([v or "" for v in used], findings, indices, rows_per_value, array.type)

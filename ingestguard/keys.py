@@ -85,7 +85,9 @@ def _read_key_file(path: Path, generated: bool) -> Key:
     try:
         text = path.read_text(encoding="ascii")
     except UnicodeDecodeError:
-        raise KeyringError(f"key file {path} is not base64 text; generate one with `ingestguard key new`") from None
+        raise KeyringError(
+            f"key file {path} is not base64 text; generate one with `ingestguard key new`"
+        ) from None
     material = _decode(text, f"key file {path}")
     return _make_key(material, source=f"file:{path}", generated=generated)
 

@@ -1,24 +1,59 @@
-"""Contact details: phone numbers that are long enough to reach someone."""
+"""Contact details: phone numbers that a phone network would accept.
+
+Presidio's PhoneRecognizer runs phonenumbers' matcher over the whole text
+once per region, which is its most expensive recognizer. Here a regex finds
+runs of 7 to 15 digits (with the usual separators), and phonenumbers only
+validates those candidates, trying the policy's regions in turn (or none for
+numbers in international form).
+"""
 
 from __future__ import annotations
 
-from presidio_analyzer import RecognizerResult
-from presidio_analyzer.nlp_engine import NlpArtifacts
-from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+import re
 
-# No dialable subscriber number anywhere is shorter than this; shorter matches
-# (a region's short codes, the last digits a mask keeps) are noise.
-MIN_PHONE_DIGITS = 7
+import phonenumbers
+from presidio_analyzer import Pattern, PatternRecognizer
+
+MIN_DIGITS = 7
+REGIONS = ("US", "GB", "CA", "DE", "FR", "IN", "IL", "BR")
+CANDIDATE = r"(?<![\w+])\+?\(?\d(?:[\s().\-/]{0,2}\d){6,14}(?!\w)"
+# Digit runs that are addresses and dates, not phone numbers.
+_IPV4_SHAPE = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+_DATE_SHAPE = re.compile(r"(?:19|20)\d{2}[-./]\d{1,2}[-./]\d{1,2}")
+# RE2 superset of CANDIDATE, for column sweeps.
+PREFILTER = r"\d(?:[\s().\-/]{0,2}\d){6,}"
 
 
-class DialablePhoneRecognizer(PhoneRecognizer):
-    """Presidio's phonenumbers-based recognizer, minus short codes."""
+class PhoneNumberRecognizer(PatternRecognizer):
+    CONTEXT = ["phone", "number", "telephone", "tel", "cell", "cellphone", "mobile", "call", "fax"]
 
-    def analyze(
-        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
-    ) -> list[RecognizerResult]:
-        return [
-            r
-            for r in super().analyze(text, entities, nlp_artifacts)
-            if sum(ch.isdigit() for ch in text[r.start : r.end]) >= MIN_PHONE_DIGITS
-        ]
+    def __init__(self, regions: tuple[str, ...] = REGIONS) -> None:
+        self.regions = regions
+        super().__init__(
+            supported_entity="PHONE_NUMBER",
+            patterns=[Pattern("phone digits", CANDIDATE, 0.4)],
+            context=self.CONTEXT,
+            name="PhoneNumberRecognizer",
+        )
+
+    def invalidate_result(self, pattern_text: str) -> bool:
+        """Drop candidates no region's numbering plan accepts. A valid number keeps
+        the pattern's modest score: many digit runs are valid somewhere, so an
+        overlapping SSN, card or IP finding should win."""
+        return not self._valid(pattern_text.strip())
+
+    def _valid(self, text: str) -> bool:
+        if (
+            sum(ch.isdigit() for ch in text) < MIN_DIGITS
+            or _IPV4_SHAPE.fullmatch(text)
+            or _DATE_SHAPE.search(text)
+        ):
+            return False
+        for region in (None,) if text.startswith("+") else self.regions:
+            try:
+                number = phonenumbers.parse(text, region)
+            except phonenumbers.NumberParseException:
+                continue
+            if phonenumbers.is_valid_number(number):
+                return True
+        return False

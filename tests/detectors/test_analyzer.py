@@ -5,7 +5,7 @@ import tldextract
 import tldextract.tldextract
 
 from ingestguard.detectors.analyzer import Detector, Finding, merge_overlaps, use_offline_suffix_list
-from ingestguard.detectors.recognizers.contact import DialablePhoneRecognizer
+from ingestguard.detectors.recognizers.contact import PhoneNumberRecognizer
 
 # (text, [(entity_type, start, end)]) with the full detector of the default policy.
 CASES = [
@@ -66,7 +66,7 @@ def test_findings_carry_score_and_recognizer_not_text(detector: Detector) -> Non
     [found] = detector.analyze("Please contact jane.doe@example.com for details.")
     assert found == Finding("EMAIL_ADDRESS", 15, 35, 1.0, "EmailRecognizer")
     [phone] = detector.analyze("Call me at (212) 867-5309 tomorrow.")
-    assert (phone.recognizer, phone.score) == ("DialablePhoneRecognizer", 0.4)
+    assert (phone.recognizer, phone.score) == ("PhoneNumberRecognizer", 0.4)
 
 
 def test_detector_entities(detector: Detector) -> None:
@@ -119,18 +119,40 @@ def test_merge_overlaps_keeps_separate_and_touching_spans_sorted() -> None:
     assert merge_overlaps([]) == []
 
 
-# -- DialablePhoneRecognizer ----------------------------------------------------------------------
+# -- PhoneNumberRecognizer -----------------------------------------------------------------------
 
 
-def test_dialable_phone_ignores_masked_tail() -> None:
-    recognizer = DialablePhoneRecognizer()
+def test_phone_ignores_masked_tail_and_short_numbers() -> None:
+    recognizer = PhoneNumberRecognizer()
     assert recognizer.analyze("**********1687", ["PHONE_NUMBER"]) == []
     assert recognizer.analyze("ext 1687", ["PHONE_NUMBER"]) == []
 
 
-def test_dialable_phone_finds_full_us_number() -> None:
-    [found] = DialablePhoneRecognizer().analyze("Call (212) 867-5309 now", ["PHONE_NUMBER"])
-    assert (found.entity_type, found.start, found.end) == ("PHONE_NUMBER", 5, 19)
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("Call (212) 867-5309 now", (5, 19)),
+        ("cell: 415-287-1234.", (6, 18)),
+        ("London office +44 20 7946 0958, ask for Sam", (14, 30)),
+        ("Ruf an: +49 30 901820", (8, 21)),
+    ],
+)
+def test_phone_finds_valid_numbers(text: str, span: tuple[int, int]) -> None:
+    [found] = PhoneNumberRecognizer().analyze(text, ["PHONE_NUMBER"])
+    assert (found.entity_type, found.start, found.end) == ("PHONE_NUMBER", *span)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "card 4111 1111 1111 1111",  # 16 digits: longer than any phone number
+        "PERSON_3a35aacf9a6e4f1b0735",  # a pseudonym: digits inside a word
+        "order 2024-01-05 10:22:33",  # a timestamp
+        "ISBN 978-3-16-148410-0",
+    ],
+)
+def test_phone_rejects_look_alikes(text: str) -> None:
+    assert PhoneNumberRecognizer().analyze(text, ["PHONE_NUMBER"]) == []
 
 
 def test_masked_phone_leaves_no_residual_finding(detector: Detector) -> None:

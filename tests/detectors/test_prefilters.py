@@ -1,0 +1,77 @@
+"""The RE2 prefilters never hide what a recognizer would find.
+
+Each prefilter must match every text on which its recognizer reports an
+entity. Checked on hand-written look-alikes here and, when `../shared/eval`
+exists, on the texts of Presidio's own recognizer tests.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from ingestguard.detectors.analyzer import use_offline_suffix_list
+from ingestguard.detectors.recognizers.builtin import PATTERN_RECOGNIZERS
+
+PRESIDIO_CASES = (
+    Path(__file__).resolve().parents[2].parent
+    / "shared"
+    / "eval"
+    / "presidio_analyzer_recognizer_param_cases.json"
+)
+OWN_TEXTS = [
+    "jane.doe@example.com",
+    "mail: a.b-c@sub.example.co.uk!",
+    "SSN 078-05-1120",
+    "078 05 1120",
+    "card 4111-1111-1111-1111",
+    "4012888888881881",
+    "3714 496353 98431",
+    "IBAN GB82 WEST 1234 5698 7654 32",
+    "DE89370400440532013000",
+    "10.0.0.1",
+    "fe80::1ff:fe23:4567:890a",
+    "::1",
+    "00:1A:2B:3C:4D:5E",
+    "0012.3456.789a",
+    "https://example.com/x",
+    "www.example.org",
+    "1BoatSLRHtKNngkdXEeobR76b53LETtpyT",
+    "943 476 5919",
+    "AB 12 34 56 C",
+    "ab123456c",
+    "BB1234567",
+    "912-70-1234",
+    "011000015",
+    "(212) 867-5309",
+    "+44 20 7946 0958",
+    "123456789",
+    "A1234567",
+]
+
+
+def _texts_by_entity() -> dict[str, list[str]]:
+    texts = {entity: list(OWN_TEXTS) for entity in PATTERN_RECOGNIZERS}
+    if PRESIDIO_CASES.is_file():
+        for case in json.loads(PRESIDIO_CASES.read_text()):
+            if case["case"] and isinstance(case["case"][0], str):
+                for entity in texts:
+                    texts[entity].append(case["case"][0])
+    return texts
+
+
+@pytest.mark.parametrize("entity", sorted(PATTERN_RECOGNIZERS))
+def test_prefilter_matches_every_text_the_recognizer_reports(entity: str) -> None:
+    use_offline_suffix_list()
+    spec = PATTERN_RECOGNIZERS[entity]
+    recognizer = spec.build()
+    texts = _texts_by_entity()[entity]
+    passes = pc.match_substring_regex(pa.array(texts, pa.large_string()), spec.prefilter).to_pylist()
+    reported = [t for t in texts if recognizer.analyze(t, [entity], None)]
+    assert reported, f"no test text exercises {entity}"
+    hidden = [t for t, ok in zip(texts, passes, strict=True) if not ok and t in reported]
+    assert hidden == []

@@ -1,15 +1,21 @@
 """The action registry: one small class per policy action, in an explicit table.
 
-An action answers one question, what replaces this value of this entity type;
-callers decide whether the value is a whole cell or a span inside free text.
-`None` means the value is removed (a null cell, or an empty span).
+An action answers one question, what replaces this value of this entity type,
+for one value (`apply`, used on spans inside free text) and for a whole Arrow
+array of distinct values (`apply_array`, used on entity columns). `None`
+means the value is removed (a null cell, or an empty span).
 """
 
 from __future__ import annotations
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from ingestguard.keys import Key
 from ingestguard.policy import Action, Policy
 from ingestguard.transforms.crypto import Pseudonymizer
+
+_TEXT = pa.large_string()
 
 
 class Transform:
@@ -18,12 +24,19 @@ class Transform:
     def apply(self, value: str, entity: str) -> str | None:
         raise NotImplementedError
 
+    def apply_array(self, values: pa.Array, entity: str) -> pa.Array:
+        """Vectorized where Arrow can do it; this default goes value by value."""
+        return pa.array([None if v is None else self.apply(v, entity) for v in values.to_pylist()], _TEXT)
+
 
 class Redact(Transform):
     name = Action.REDACT
 
     def apply(self, value: str, entity: str) -> str | None:
         return None
+
+    def apply_array(self, values: pa.Array, entity: str) -> pa.Array:
+        return pa.nulls(len(values), _TEXT)
 
 
 class DropColumn(Redact):
@@ -38,6 +51,9 @@ class Replace(Transform):
     def apply(self, value: str, entity: str) -> str | None:
         return f"<{entity}>"
 
+    def apply_array(self, values: pa.Array, entity: str) -> pa.Array:
+        return pc.if_else(pc.is_valid(values), pa.scalar(f"<{entity}>", _TEXT), pa.scalar(None, _TEXT))
+
 
 class Mask(Transform):
     name = Action.MASK
@@ -50,6 +66,17 @@ class Mask(Transform):
         # Keep the tail only when at least as much is masked as is kept.
         keep = self.keep_last if len(value) > 2 * self.keep_last else 0
         return self.char * (len(value) - keep) + (value[-keep:] if keep else "")
+
+    def apply_array(self, values: pa.Array, entity: str) -> pa.Array:
+        values = values.cast(_TEXT)
+        length = pc.utf8_length(values)
+        keep = pc.if_else(pc.greater(length, 2 * self.keep_last), self.keep_last, 0)
+        stars = pc.binary_repeat(pa.scalar(self.char, _TEXT), pc.subtract(length, keep))
+        if not self.keep_last:
+            return stars
+        empty = pa.scalar("", _TEXT)
+        tail = pc.if_else(pc.greater(keep, 0), pc.utf8_slice_codeunits(values, -self.keep_last), empty)
+        return pc.binary_join_element_wise(stars, tail, empty)
 
 
 class Pseudonymize(Transform):
@@ -67,6 +94,9 @@ class Keep(Transform):
 
     def apply(self, value: str, entity: str) -> str | None:
         return value
+
+    def apply_array(self, values: pa.Array, entity: str) -> pa.Array:
+        return values.cast(_TEXT)
 
 
 def build_transforms(policy: Policy, key: Key | None) -> dict[Action, Transform]:

@@ -1,8 +1,9 @@
 """Whole-column transforms, computed once per distinct value.
 
-A column is dictionary-encoded, each distinct value is transformed once, and
-the result is expanded back with `take`. A bounded cache carries the work
-across batches, since columns that repeat values repeat them across batches.
+A column is dictionary-encoded, the transform runs once over the distinct
+values (vectorized in Arrow where the action allows), and the result is
+expanded back with `take`. Pseudonyms are also remembered across batches,
+since columns that repeat values repeat them across batches.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingestguard.transforms.actions import Transform
+from ingestguard.transforms.actions import Pseudonymize, Transform
 
 CACHE_LIMIT = 200_000
 
@@ -27,11 +28,14 @@ class ColumnTransformer:
         original_type = array.type
         if not pa.types.is_dictionary(original_type):
             array = pc.dictionary_encode(array)
-        values = array.dictionary.cast(pa.large_string()).to_pylist()
-        replaced = pa.array([self._one(v) for v in values], type=pa.large_string())
+        values = array.dictionary.cast(pa.large_string())
+        if isinstance(self.transform, Pseudonymize):
+            replaced = pa.array([self._pseudonym(v) for v in values.to_pylist()], pa.large_string())
+        else:
+            replaced = self.transform.apply_array(values, self.entity)
         return pc.take(replaced, array.indices).cast(original_type)
 
-    def _one(self, value: str) -> str | None:
+    def _pseudonym(self, value: str) -> str | None:
         try:
             return self._cache[value]
         except KeyError:

@@ -115,3 +115,16 @@ def test_key_from_env_matches_make_key(monkeypatch: pytest.MonkeyPatch, tmp_path
     monkeypatch.setenv("INGESTGUARD_KEY", base64.b64encode(bytes(range(32))).decode())
     key = load_key()
     assert Pseudonymizer(key, 20).token("PERSON", "x") == Pseudonymizer(KEY_A, 20).token("PERSON", "x")
+
+
+@pytest.mark.parametrize(
+    "transform",
+    [Mask(4, "*"), Mask(0, "#"), Mask(2, "x"), Replace(), Redact(), Keep()],
+    ids=lambda t: f"{type(t).__name__}",
+)
+def test_vectorized_array_path_equals_value_path(transform) -> None:
+    import pyarrow as pa
+
+    values = ["4111111111111111", "12345678", "abc", None, "(415) 555-0132", "éüñ12345678", "", "a"]
+    expected = [None if v is None else transform.apply(v, "CREDIT_CARD") for v in values]
+    assert transform.apply_array(pa.array(values), "CREDIT_CARD").to_pylist() == expected

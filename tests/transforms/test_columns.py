@@ -6,7 +6,7 @@ import pyarrow as pa
 import pytest
 
 from ingestguard.policy import Action
-from ingestguard.transforms.actions import Redact, Transform
+from ingestguard.transforms.actions import Pseudonymize, Redact, Transform
 from ingestguard.transforms.columns import ColumnTransformer
 
 
@@ -14,6 +14,17 @@ class CountingUpper(Transform):
     """Upper-cases values and counts how often each one was computed."""
 
     name = Action.REPLACE
+
+    def __init__(self) -> None:
+        self.calls: Counter[tuple[str, str]] = Counter()
+
+    def apply(self, value: str, entity: str) -> str | None:
+        self.calls[(value, entity)] += 1
+        return f"{entity}:{value.upper()}"
+
+
+class CountingPseudonym(Pseudonymize):
+    """A pseudonymizer stand-in that counts how often each value was computed."""
 
     def __init__(self) -> None:
         self.calls: Counter[tuple[str, str]] = Counter()
@@ -48,8 +59,8 @@ def test_dictionary_array_keeps_its_type() -> None:
     assert transform.calls == Counter({("ann", "E"): 1, ("bob", "E"): 1, ("cy", "E"): 1})
 
 
-def test_distinct_values_are_computed_once_across_batches() -> None:
-    transform = CountingUpper()
+def test_pseudonyms_are_computed_once_across_batches() -> None:
+    transform = CountingPseudonym()
     column = ColumnTransformer(transform, "E")
     first = column(pa.array(["ann", "bob", "ann"]))
     second = column(pa.array(["bob", "dee", None, "ann"], pa.large_string()))

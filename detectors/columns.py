@@ -25,6 +25,9 @@ from ingestguard.policy import Action, Policy
 
 # A finding must cover this share of a (stripped) value to stand for all of it.
 WHOLE_VALUE_COVER = 0.9
+# Distinct sampled values the NER model reads to classify a column: enough
+# for the share of a column's values to be known within a few percent.
+NER_SAMPLE = 300
 # Values averaging this many words read as prose and are scanned in full.
 PROSE_WORDS = 4
 
@@ -194,22 +197,26 @@ def classify_column(
     if hint:
         reasons.append(f"name suggests {hint}")
 
-    def shares(findings: list[list[Finding]]) -> tuple[Counter, int]:
+    def shares(values: list[str], findings: list[list[Finding]]) -> tuple[Counter, int, int]:
         whole: Counter = Counter()
         hit = 0
-        for value, found in zip(distinct, findings, strict=True):
+        for value, found in zip(values, findings, strict=True):
             if found:
                 hit += counts[value]
             entity = whole_value_entity(value, found)
             if entity:
                 whole[entity] += counts[value]
-        return whole, hit
+        return whole, hit, sum(counts[v] for v in values)
 
-    whole, hit = shares(patterns.analyze_batch(distinct))
-    pick = _entity_over_threshold(whole, n, hint, policy)
-    if pick is None and detector is not patterns and (set(detector.entities) - set(patterns.entities)):
-        whole, hit = shares(detector.analyze_batch(distinct))
-        pick = _entity_over_threshold(whole, n, hint, policy)
+    whole, hit, total = shares(distinct, patterns.analyze_batch(distinct))
+    pick = _entity_over_threshold(whole, total, hint, policy)
+    # Only columns the patterns say nothing about can be name or place columns.
+    if pick is None and not hit and set(detector.entities) - set(patterns.entities):
+        subset = distinct[:NER_SAMPLE]
+        whole, hit, total = shares(subset, detector.analyze_batch(subset))
+        pick = _entity_over_threshold(whole, total, hint, policy)
+        if len(subset) < len(distinct):
+            reasons.append(f"NER ran on {len(subset)} distinct sampled values ({total} rows)")
     if pick is not None:
         entity, share = pick
         reasons.append(f"{share:.0%} of sampled values are {entity} as a whole")
@@ -223,7 +230,7 @@ def classify_column(
             match_share=round(share, 4),
             reasons=reasons,
         )
-    hit_share = round(hit / n, 4)
+    hit_share = round(hit / total, 4)
     words = sum(len(v.split()) * c for v, c in counts.items()) / n
     if hit:
         reasons.append(f"{hit_share:.0%} of sampled values contain entities; scanned in full")

@@ -9,6 +9,7 @@ once every file of the run has passed.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -49,9 +50,14 @@ class Engine:
     def __init__(self, policy: Policy, key: Key | None) -> None:
         self.policy = policy
         self.key = key
-        self.detector = Detector(policy)
+        self.detector = Detector(policy, processes=ner_processes())
         self.patterns = Detector(policy, ner=False)
         self.transforms: dict[Action, Transform] = build_transforms(policy, key)
+
+
+def ner_processes() -> int:
+    """NER worker processes for large batches: one per core, at most four."""
+    return max(1, min(4, len(os.sched_getaffinity(0))))
 
 
 _engines: dict[tuple[str, str | None], Engine] = {}

@@ -54,14 +54,19 @@ class Detector:
         return self.ner.info() if self.ner else {"name": "none", "version": ""}
 
     def analyze(self, text: str) -> list[Finding]:
-        return self.analyze_batch([text])[0]
+        return list(self.analyze_batch([text])[0])
 
-    def analyze_batch(self, texts: Sequence[str] | pa.Array) -> list[list[Finding]]:
+    def analyze_batch(self, texts: Sequence[str] | pa.Array) -> list[Sequence[Finding]]:
         """Findings per text, overlaps merged; pass distinct texts, nulls find nothing."""
         array = texts if isinstance(texts, pa.Array) else pa.array(texts, pa.large_string())
         found = self.sweep.find(array)
         if self.ner is not None:
             values = [v or "" for v in array.to_pylist()]
-            for mine, named in zip(found, self.ner.find(values), strict=True):
-                mine.extend(f for f in named if f.score >= self._ner_threshold[f.entity_type])
-        return [merge_overlaps(f) for f in found]
+            for row, named in enumerate(self.ner.find(values)):
+                kept = [f for f in named if f.score >= self._ner_threshold[f.entity_type]]
+                if kept:
+                    found.setdefault(row, []).extend(kept)
+        out: list[Sequence[Finding]] = [()] * len(array)
+        for row, findings in found.items():
+            out[row] = merge_overlaps(findings)
+        return out

@@ -25,6 +25,9 @@ from ingestguard.policy import Action, Policy
 
 # A finding must cover this share of a (stripped) value to stand for all of it.
 WHOLE_VALUE_COVER = 0.9
+# Distinct sampled values that decide a column when nearly all are one entity.
+EARLY_SAMPLE = 200
+EARLY_SHARE = 0.95
 # Distinct sampled values the NER model reads to classify a column: enough
 # for the share of a column's values to be known within a few percent.
 NER_SAMPLE = 300
@@ -197,7 +200,7 @@ def classify_column(
     if hint:
         reasons.append(f"name suggests {hint}")
 
-    def shares(values: list[str], findings: list[list[Finding]]) -> tuple[Counter, int, int]:
+    def shares(values: list[str], findings: list[Sequence[Finding]]) -> tuple[Counter, int, int]:
         whole: Counter = Counter()
         hit = 0
         for value, found in zip(values, findings, strict=True):
@@ -208,8 +211,18 @@ def classify_column(
                 whole[entity] += counts[value]
         return whole, hit, sum(counts[v] for v in values)
 
-    whole, hit, total = shares(distinct, patterns.analyze_batch(distinct))
+    # Patterns first on a small part of the sample: a column that is clearly one
+    # entity is decided there; anything less clear reads the whole sample.
+    first = distinct[:EARLY_SAMPLE]
+    whole, hit, total = shares(first, patterns.analyze_batch(first))
     pick = _entity_over_threshold(whole, total, hint, policy)
+    if pick is not None and pick[1] >= EARLY_SHARE and len(first) < len(distinct):
+        reasons.append(f"decided on {len(first)} distinct sampled values ({total} rows)")
+    elif len(first) < len(distinct):
+        rest = distinct[EARLY_SAMPLE:]
+        more_whole, more_hit, more_total = shares(rest, patterns.analyze_batch(rest))
+        whole, hit, total = whole + more_whole, hit + more_hit, total + more_total
+        pick = _entity_over_threshold(whole, total, hint, policy)
     # Only columns the patterns say nothing about can be name or place columns.
     if pick is None and not hit and set(detector.entities) - set(patterns.entities):
         subset = distinct[:NER_SAMPLE]

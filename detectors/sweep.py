@@ -24,9 +24,13 @@ class PatternSweep:
     def entities(self) -> list[str]:
         return [spec.entity for spec, _, _ in self._recognizers]
 
-    def find(self, values: pa.Array) -> list[list[Finding]]:
-        """Findings per value (nulls have none); values should be distinct for speed."""
-        out: list[list[Finding]] = [[] for _ in range(len(values))]
+    def find(self, values: pa.Array) -> dict[int, list[Finding]]:
+        """Findings by position, for the values that have any (nulls never do).
+
+        Sparse, because most values of most columns hold nothing; pass distinct
+        values, each is analyzed once.
+        """
+        out: dict[int, list[Finding]] = {}
         if not len(values):
             return out
         for spec, recognizer, threshold in self._recognizers:
@@ -38,5 +42,6 @@ class PatternSweep:
             for row, text in zip(rows, values.take(pa.array(rows)).to_pylist(), strict=True):
                 for r in recognizer.analyze(text, [spec.entity], None):
                     if r.score >= threshold:
-                        out[row].append(Finding(spec.entity, r.start, r.end, round(float(r.score), 4), name))
+                        found = Finding(spec.entity, r.start, r.end, round(float(r.score), 4), name)
+                        out.setdefault(int(row), []).append(found)
         return out

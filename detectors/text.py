@@ -1,7 +1,8 @@
-"""Free-text scanning: every value, once per distinct value, in NER batches."""
+"""Scanning string columns in full, once per distinct value."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,26 +21,45 @@ class TextScan:
     """
 
     values: list[str]
-    findings: list[list[Finding]]
+    findings: list[Sequence[Finding]]
     indices: pa.Array
     rows_per_value: np.ndarray
     original_type: pa.DataType
 
     def entity_counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for found, rows in zip(self.findings, self.rows_per_value, strict=True):
-            for f in found:
-                counts[f.entity_type] = counts.get(f.entity_type, 0) + int(rows)
-        return counts
+        return _count(self.findings, self.rows_per_value)
+
+
+def _distinct(array: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray]:
+    """Distinct values (those no row uses set to null), row indices, rows per value."""
+    encoded = array if pa.types.is_dictionary(array.type) else pc.dictionary_encode(array)
+    dictionary = encoded.dictionary.cast(pa.large_string())
+    valid = encoded.indices.drop_null().to_numpy(zero_copy_only=False)
+    rows_per_value = np.bincount(valid, minlength=len(dictionary))
+    # A dictionary may carry values no row uses (sliced or filtered input): skip them.
+    if len(dictionary) and not rows_per_value.all():
+        dictionary = pc.if_else(pa.array(rows_per_value > 0), dictionary, pa.scalar(None, pa.large_string()))
+    return dictionary, encoded.indices, rows_per_value
+
+
+def _count(findings: Sequence[Sequence[Finding]], rows_per_value: np.ndarray) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for found, rows in zip(findings, rows_per_value, strict=True):
+        for f in found:
+            counts[f.entity_type] = counts.get(f.entity_type, 0) + int(rows)
+    return counts
 
 
 def scan_text_column(array: pa.Array, detector: Detector) -> TextScan:
-    encoded = array if pa.types.is_dictionary(array.type) else pc.dictionary_encode(array)
-    values = encoded.dictionary.cast(pa.large_string()).to_pylist()
-    indices = encoded.indices
-    valid = indices.drop_null().to_numpy(zero_copy_only=False)
-    rows_per_value = np.bincount(valid, minlength=len(values)) if len(values) else np.zeros(0, np.int64)
-    # A dictionary may carry values no row uses (sliced or filtered input): skip them.
-    used = [v if rows_per_value[i] else None for i, v in enumerate(values)]
-    findings = detector.analyze_batch(pa.array(used, pa.large_string()))
-    return TextScan([v or "" for v in used], findings, indices, rows_per_value, array.type)
+    """Findings per distinct value, with what is needed to rebuild the column."""
+    dictionary, indices, rows_per_value = _distinct(array)
+    findings = detector.analyze_batch(dictionary)
+    values = [v or "" for v in dictionary.to_pylist()]
+    return TextScan(values, findings, indices, rows_per_value, array.type)
+
+
+def count_entities(array: pa.Array, detector: Detector) -> dict[str, int]:
+    """Rows' worth of findings per entity type in a column; no Python strings
+    are made for values the detector's prefilters rule out."""
+    dictionary, _, rows_per_value = _distinct(array)
+    return _count(detector.analyze_batch(dictionary), rows_per_value)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from ingestguard.detectors.analyzer import Detector, Finding, merge_overlaps
 from ingestguard.detectors.columns import ColumnClass, ColumnPlan, is_text, plan_columns
-from ingestguard.detectors.text import scan_text_column
+from ingestguard.detectors.text import count_entities, scan_text_column
 from ingestguard.errors import InputError
 from ingestguard.io import (
     FilePair,
@@ -196,7 +196,7 @@ class BatchProtector:
         self,
         batch: pa.RecordBatch,
         texts: list[str],
-        findings: list[list[Finding]],
+        findings: list[Sequence[Finding]],
         codes: list[int | None],
     ) -> Iterator[tuple[int, list[Finding]]]:
         """Rows whose text contains a value of one of the row's entity columns,
@@ -231,7 +231,7 @@ def residual_scan(batch: pa.RecordBatch, patterns: Detector) -> dict[str, Counte
     for name, array in zip(batch.schema.names, batch.columns, strict=True):
         if not is_text(array.type) or array.null_count == len(array):
             continue
-        counts = scan_text_column(array, patterns).entity_counts()
+        counts = count_entities(array, patterns)
         if counts:
             found[name] = Counter(counts)
     return found

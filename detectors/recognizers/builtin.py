@@ -47,14 +47,18 @@ PATTERN_RECOGNIZERS: dict[str, RecognizerSpec] = {
     for spec in (
         RecognizerSpec("EMAIL_ADDRESS", EmailRecognizer, r"@"),
         RecognizerSpec("PHONE_NUMBER", contact.PhoneNumberRecognizer, contact.PREFILTER),
-        RecognizerSpec("US_SSN", UsSsnRecognizer, r"\d{3}[- .]?\d{2}[- .]?\d{4}|\d{3}-\d{6}|\d{5}-\d{4}"),
+        RecognizerSpec(
+            "US_SSN", UsSsnRecognizer, r"\b(?:\d{3}[- .]?\d{2}[- .]?\d{4}|\d{3}-\d{6}|\d{5}-\d{4})"
+        ),
         RecognizerSpec("US_ITIN", UsItinRecognizer, r"9\d{2}[- ]?\d{2}[- ]?\d{4}"),
         RecognizerSpec("US_PASSPORT", UsPassportRecognizer, r"\d{8}"),
         RecognizerSpec("US_DRIVER_LICENSE", UsLicenseRecognizer, r"\d"),
         RecognizerSpec("US_BANK_NUMBER", UsBankRecognizer, r"\d{8}"),
         RecognizerSpec("ABA_ROUTING_NUMBER", AbaRoutingRecognizer, r"\d{4}-?\d{4}-?\d"),
-        RecognizerSpec("CREDIT_CARD", CreditCardRecognizer, r"(?:\d[ -]?){12,18}\d"),
-        RecognizerSpec("IBAN_CODE", IbanRecognizer, r"(?i)[a-z]{2}\d{2}"),
+        RecognizerSpec("CREDIT_CARD", CreditCardRecognizer, r"\b(?:\d[ -]?){12,18}\d"),
+        RecognizerSpec(
+            "IBAN_CODE", IbanRecognizer, r"(?i)(?:^|[^a-z0-9])[a-z]{2}\d{2}(?:[ -]?[a-z0-9]{4}){2}"
+        ),
         RecognizerSpec(
             "IP_ADDRESS",
             IpRecognizer,

@@ -21,7 +21,7 @@ CANDIDATE = r"(?<![\w+])\+?\(?\d(?:[\s().\-/]{0,2}\d){6,14}(?!\w)"
 _IPV4_SHAPE = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _DATE_SHAPE = re.compile(r"(?:19|20)\d{2}[-./]\d{1,2}[-./]\d{1,2}")
 # RE2 superset of CANDIDATE, for column sweeps.
-PREFILTER = r"\d(?:[\s().\-/]{0,2}\d){6,}"
+PREFILTER = r"\b\d(?:[\s().\-/]{0,2}\d){6,}"
 
 
 class PhoneNumberRecognizer(PatternRecognizer):

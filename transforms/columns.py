@@ -22,7 +22,7 @@ class ColumnTransformer:
     def __init__(self, transform: Transform, entity: str) -> None:
         self.transform = transform
         self.entity = entity
-        self._cache: dict[str, str | None] = {}
+        self._cache: dict[str, str] = {}
 
     def __call__(self, array: pa.Array) -> pa.Array:
         original_type = array.type
@@ -30,17 +30,17 @@ class ColumnTransformer:
             array = pc.dictionary_encode(array)
         values = array.dictionary.cast(pa.large_string())
         if isinstance(self.transform, Pseudonymize):
-            replaced = pa.array([self._pseudonym(v) for v in values.to_pylist()], pa.large_string())
+            replaced = pa.array(self._pseudonyms(values.to_pylist()), pa.large_string())
         else:
             replaced = self.transform.apply_array(values, self.entity)
         return pc.take(replaced, array.indices).cast(original_type)
 
-    def _pseudonym(self, value: str) -> str | None:
-        try:
-            return self._cache[value]
-        except KeyError:
-            out = self.transform.apply(value, self.entity)
-            if len(self._cache) >= CACHE_LIMIT:
-                self._cache.clear()
-            self._cache[value] = out
-            return out
+    def _pseudonyms(self, values: list[str]) -> list[str]:
+        """Computed for values not seen before; the cache stops growing when full,
+        keeping the values that came first, which in repetitive data repeat most."""
+        cache = self._cache
+        missing = [v for v in values if v not in cache]
+        fresh = dict(zip(missing, self.transform.pseudonymizer.tokens(self.entity, missing), strict=True))
+        if len(cache) + len(fresh) <= CACHE_LIMIT:
+            cache.update(fresh)
+        return [cache.get(v) or fresh[v] for v in values]

@@ -18,7 +18,7 @@ import tldextract.tldextract
 from ingestguard.detectors.entities import NER_ENTITIES
 from ingestguard.detectors.finding import Finding, merge_overlaps
 from ingestguard.detectors.ner import NerScanner
-from ingestguard.detectors.recognizers.builtin import PATTERN_RECOGNIZERS
+from ingestguard.detectors.recognizers import PATTERN_RECOGNIZERS
 from ingestguard.detectors.sweep import PatternSweep
 from ingestguard.policy import Policy
 

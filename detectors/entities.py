@@ -6,31 +6,61 @@ without loading Presidio or spaCy.
 
 from __future__ import annotations
 
-# Found by the spaCy NER model (Presidio's SpacyRecognizer).
+# Found by the spaCy NER model.
 NER_ENTITIES: frozenset[str] = frozenset({"PERSON", "LOCATION", "ORGANIZATION", "NRP", "DATE_TIME"})
+
+# National identifiers, by the country that issues them (ISO 3166 alpha-2).
+COUNTRY_ENTITIES: dict[str, frozenset[str]] = {
+    "US": frozenset(
+        {
+            "US_SSN",
+            "US_ITIN",
+            "US_EIN",
+            "US_PASSPORT",
+            "US_DRIVER_LICENSE",
+            "US_BANK_NUMBER",
+            "ABA_ROUTING_NUMBER",
+        }
+    ),
+    "GB": frozenset({"UK_NINO", "UK_NHS"}),
+    "CA": frozenset({"CA_SIN"}),
+    "DE": frozenset({"DE_TAX_ID"}),
+    "FR": frozenset({"FR_NIR"}),
+    "ES": frozenset({"ES_NIF", "ES_NIE"}),
+    "IT": frozenset({"IT_FISCAL_CODE"}),
+    "NL": frozenset({"NL_BSN"}),
+    "IN": frozenset({"IN_AADHAAR", "IN_PAN"}),
+}
+
+FINANCIAL_ENTITIES: frozenset[str] = frozenset({"CREDIT_CARD", "IBAN_CODE", "SWIFT_BIC", "EU_VAT", "CRYPTO"})
+
+CONTACT_ENTITIES: frozenset[str] = frozenset(
+    {"EMAIL_ADDRESS", "PHONE_NUMBER", "IP_ADDRESS", "MAC_ADDRESS", "URL"}
+)
+
+SECRET_ENTITIES: frozenset[str] = frozenset(
+    {
+        "AWS_ACCESS_KEY",
+        "AWS_SECRET_KEY",
+        "GCP_SERVICE_ACCOUNT_KEY",
+        "AZURE_CONNECTION_STRING",
+        "GITHUB_TOKEN",
+        "GITLAB_TOKEN",
+        "SLACK_TOKEN",
+        "STRIPE_KEY",
+        "JWT",
+        "PRIVATE_KEY",
+        "URL_CREDENTIALS",
+        "GENERIC_SECRET",
+    }
+)
+
+OTHER_PATTERN_ENTITIES: frozenset[str] = frozenset({"MEDICAL_LICENSE"})
 
 # Found by pattern recognizers with validators: cheap, deterministic, and
 # therefore what the residual re-scan sweeps over every output value.
-PATTERN_ENTITIES: frozenset[str] = frozenset(
-    {
-        "EMAIL_ADDRESS",
-        "PHONE_NUMBER",
-        "US_SSN",
-        "US_ITIN",
-        "US_PASSPORT",
-        "US_DRIVER_LICENSE",
-        "US_BANK_NUMBER",
-        "ABA_ROUTING_NUMBER",
-        "CREDIT_CARD",
-        "IBAN_CODE",
-        "IP_ADDRESS",
-        "MAC_ADDRESS",
-        "URL",
-        "CRYPTO",
-        "UK_NHS",
-        "UK_NINO",
-        "MEDICAL_LICENSE",
-    }
+PATTERN_ENTITIES: frozenset[str] = frozenset().union(
+    *COUNTRY_ENTITIES.values(), FINANCIAL_ENTITIES, CONTACT_ENTITIES, SECRET_ENTITIES, OTHER_PATTERN_ENTITIES
 )
 
 SUPPORTED_ENTITIES: frozenset[str] = NER_ENTITIES | PATTERN_ENTITIES

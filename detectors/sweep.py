@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingestguard.detectors.finding import Finding
-from ingestguard.detectors.recognizers.builtin import RecognizerSpec
+from ingestguard.detectors.recognizers.spec import RecognizerSpec
 
 
 class PatternSweep:

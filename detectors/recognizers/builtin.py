@@ -1,18 +1,9 @@
-"""Presidio's own recognizers that ingestguard uses, as an explicit table.
-
-Each entry pairs a recognizer with an RE2 prefilter: a pattern that matches
-every string the recognizer could report (a superset), so a whole Arrow
-column is swept in C++ and the recognizer, with its validators, runs in
-Python only on the strings that pass. `tests/detectors/test_prefilters.py`
-checks the superset property on Presidio's own test cases.
-"""
+"""Presidio's own recognizers that ingestguard uses as they are, each with an
+RE2 prefilter (`tests/detectors/test_prefilters.py` checks the superset
+property on Presidio's own test cases)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
-from presidio_analyzer import EntityRecognizer
 from presidio_analyzer.predefined_recognizers import (
     AbaRoutingRecognizer,
     CreditCardRecognizer,
@@ -32,47 +23,31 @@ from presidio_analyzer.predefined_recognizers import (
     UsSsnRecognizer,
 )
 
-from ingestguard.detectors.recognizers import contact
+from ingestguard.detectors.recognizers.spec import RecognizerSpec
 
-
-@dataclass(frozen=True)
-class RecognizerSpec:
-    entity: str
-    build: Callable[[], EntityRecognizer]
-    prefilter: str  # RE2 syntax, for pyarrow.compute.match_substring_regex
-
-
-PATTERN_RECOGNIZERS: dict[str, RecognizerSpec] = {
-    spec.entity: spec
-    for spec in (
-        RecognizerSpec("EMAIL_ADDRESS", EmailRecognizer, r"@"),
-        RecognizerSpec("PHONE_NUMBER", contact.PhoneNumberRecognizer, contact.PREFILTER),
-        RecognizerSpec(
-            "US_SSN", UsSsnRecognizer, r"\b(?:\d{3}[- .]?\d{2}[- .]?\d{4}|\d{3}-\d{6}|\d{5}-\d{4})"
-        ),
-        RecognizerSpec("US_ITIN", UsItinRecognizer, r"9\d{2}[- ]?\d{2}[- ]?\d{4}"),
-        RecognizerSpec("US_PASSPORT", UsPassportRecognizer, r"\d{8}"),
-        RecognizerSpec("US_DRIVER_LICENSE", UsLicenseRecognizer, r"\d"),
-        RecognizerSpec("US_BANK_NUMBER", UsBankRecognizer, r"\d{8}"),
-        RecognizerSpec("ABA_ROUTING_NUMBER", AbaRoutingRecognizer, r"\d{4}-?\d{4}-?\d"),
-        RecognizerSpec("CREDIT_CARD", CreditCardRecognizer, r"\b(?:\d[ -]?){12,18}\d"),
-        RecognizerSpec(
-            "IBAN_CODE", IbanRecognizer, r"(?i)(?:^|[^a-z0-9])[a-z]{2}\d{2}(?:[ -]?[a-z0-9]{4}){2}"
-        ),
-        RecognizerSpec(
-            "IP_ADDRESS",
-            IpRecognizer,
-            r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:",
-        ),
-        RecognizerSpec(
-            "MAC_ADDRESS",
-            MacAddressRecognizer,
-            r"[0-9A-Fa-f]{2}[:-][0-9A-Fa-f]{2}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}",
-        ),
-        RecognizerSpec("URL", UrlRecognizer, r"(?i)[a-z0-9-]\.+[a-z]{2,}|://"),
-        RecognizerSpec("CRYPTO", CryptoRecognizer, r"[a-zA-Z0-9]{25,}"),
-        RecognizerSpec("UK_NHS", NhsRecognizer, r"\d{3}[- ]?\d{3}[- ]?\d{4}"),
-        RecognizerSpec("UK_NINO", UkNinoRecognizer, r"(?i)[a-z]{2} ?\d{2} ?\d{2} ?\d{2}"),
-        RecognizerSpec("MEDICAL_LICENSE", MedicalLicenseRecognizer, r"(?i)[a-z][a-z9]\d{7}"),
-    )
-}
+SPECS: list[RecognizerSpec] = [
+    RecognizerSpec("EMAIL_ADDRESS", EmailRecognizer, r"@"),
+    RecognizerSpec("US_SSN", UsSsnRecognizer, r"\b(?:\d{3}[- .]?\d{2}[- .]?\d{4}|\d{3}-\d{6}|\d{5}-\d{4})"),
+    RecognizerSpec("US_ITIN", UsItinRecognizer, r"9\d{2}[- ]?\d{2}[- ]?\d{4}"),
+    RecognizerSpec("US_PASSPORT", UsPassportRecognizer, r"\d{8}"),
+    RecognizerSpec("US_DRIVER_LICENSE", UsLicenseRecognizer, r"\d"),
+    RecognizerSpec("US_BANK_NUMBER", UsBankRecognizer, r"\d{8}"),
+    RecognizerSpec("ABA_ROUTING_NUMBER", AbaRoutingRecognizer, r"\d{4}-?\d{4}-?\d"),
+    RecognizerSpec("CREDIT_CARD", CreditCardRecognizer, r"\b(?:\d[ -]?){12,18}\d"),
+    RecognizerSpec("IBAN_CODE", IbanRecognizer, r"(?i)(?:^|[^a-z0-9])[a-z]{2}\d{2}(?:[ -]?[a-z0-9]{4}){2}"),
+    RecognizerSpec(
+        "IP_ADDRESS",
+        IpRecognizer,
+        r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:",
+    ),
+    RecognizerSpec(
+        "MAC_ADDRESS",
+        MacAddressRecognizer,
+        r"[0-9A-Fa-f]{2}[:-][0-9A-Fa-f]{2}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}",
+    ),
+    RecognizerSpec("URL", UrlRecognizer, r"(?i)[a-z0-9-]\.+[a-z]{2,}|://"),
+    RecognizerSpec("CRYPTO", CryptoRecognizer, r"[a-zA-Z0-9]{25,}"),
+    RecognizerSpec("UK_NHS", NhsRecognizer, r"\d{3}[- ]?\d{3}[- ]?\d{4}"),
+    RecognizerSpec("UK_NINO", UkNinoRecognizer, r"(?i)[a-z]{2} ?\d{2} ?\d{2} ?\d{2}"),
+    RecognizerSpec("MEDICAL_LICENSE", MedicalLicenseRecognizer, r"(?i)[a-z][a-z9]\d{7}"),
+]

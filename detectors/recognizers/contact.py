@@ -14,6 +14,8 @@ import re
 import phonenumbers
 from presidio_analyzer import Pattern, PatternRecognizer
 
+from ingestguard.detectors.recognizers.spec import RecognizerSpec
+
 MIN_DIGITS = 7
 REGIONS = ("US", "GB", "CA", "DE", "FR", "IN", "IL", "BR")
 CANDIDATE = r"(?<![\w+])\+?\(?\d(?:[\s().\-/]{0,2}\d){6,14}(?!\w)"
@@ -57,3 +59,6 @@ class PhoneNumberRecognizer(PatternRecognizer):
             if phonenumbers.is_valid_number(number):
                 return True
         return False
+
+
+SPECS: list[RecognizerSpec] = [RecognizerSpec("PHONE_NUMBER", PhoneNumberRecognizer, PREFILTER)]

@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 import pytest
 
 from ingestguard.detectors.analyzer import use_offline_suffix_list
-from ingestguard.detectors.recognizers.builtin import PATTERN_RECOGNIZERS
+from ingestguard.detectors.recognizers import PATTERN_RECOGNIZERS
 
 PRESIDIO_CASES = (
     Path(__file__).resolve().parents[2].parent

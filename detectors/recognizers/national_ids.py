@@ -1,0 +1,7 @@
+"""(filled in by the national_ids work)"""
+
+from __future__ import annotations
+
+from ingestguard.detectors.recognizers.spec import RecognizerSpec
+
+SPECS: list[RecognizerSpec] = []

@@ -19,6 +19,7 @@ from ingestguard.detectors.entities import NER_ENTITIES
 from ingestguard.detectors.finding import Finding, merge_overlaps
 from ingestguard.detectors.ner import NerScanner
 from ingestguard.detectors.recognizers import PATTERN_RECOGNIZERS
+from ingestguard.detectors.recognizers.custom import policy_specs
 from ingestguard.detectors.sweep import PatternSweep
 from ingestguard.policy import Policy
 
@@ -42,13 +43,15 @@ class Detector:
     def __init__(self, policy: Policy, ner: bool = True, processes: int = 1) -> None:
         use_offline_suffix_list()
         self.policy = policy
-        specs = [PATTERN_RECOGNIZERS[e] for e in policy.entities if e in PATTERN_RECOGNIZERS]
-        thresholds = {e: policy.threshold_for(e) for e in policy.entities}
+        active = policy.active_entities()
+        specs = [PATTERN_RECOGNIZERS[e] for e in active if e in PATTERN_RECOGNIZERS] + policy_specs(policy)
+        thresholds = {e: policy.threshold_for(e) for e in active}
         self.sweep = PatternSweep(specs, thresholds)
-        ner_entities = [e for e in policy.entities if e in NER_ENTITIES] if ner else []
+        ner_entities = [e for e in active if e in NER_ENTITIES] if ner else []
         self.ner = NerScanner(policy.nlp.model, ner_entities, processes) if ner_entities else None
-        self.entities = [e for e in policy.entities if e in self.sweep.entities or e in ner_entities]
+        self.entities = [e for e in active if e in self.sweep.entities or e in ner_entities]
         self._ner_threshold = {e: policy.threshold_for(e) for e in ner_entities}
+        self._allowed = frozenset(policy.allow_list)
 
     def model_info(self) -> dict[str, str]:
         return self.ner.info() if self.ner else {"name": "none", "version": ""}
@@ -68,5 +71,8 @@ class Detector:
                     found.setdefault(row, []).extend(kept)
         out: list[Sequence[Finding]] = [()] * len(array)
         for row, findings in found.items():
+            if self._allowed:
+                text = array[row].as_py()
+                findings = [f for f in findings if text[f.start : f.end] not in self._allowed]
             out[row] = merge_overlaps(findings)
         return out

@@ -19,12 +19,18 @@ import numpy as np
 import pyarrow as pa
 
 from ingestguard.detectors.analyzer import Detector, Finding
+from ingestguard.detectors.entities import NER_ENTITIES
 from ingestguard.errors import ScanError
 from ingestguard.io import Source
 from ingestguard.policy import Action, Policy
 
 # A finding must cover this share of a (stripped) value to stand for all of it.
 WHOLE_VALUE_COVER = 0.9
+# A column with at most this many distinct values (or 1% of the sample) is
+# categorical: NER-style entities there (a product called "Victoria") are labels.
+CATEGORY_MAX_DISTINCT = 12
+# Share of one-word values NER must tag before a column counts as free text.
+NER_FREE_TEXT_SHARE = 0.3
 # Distinct sampled values that decide a column when nearly all are one entity.
 EARLY_SAMPLE = 200
 EARLY_SHARE = 0.95
@@ -195,7 +201,7 @@ def classify_column(
         return ColumnPlan(name, kind, ColumnClass.EMPTY, reasons=["every sampled value is null"])
     counts = Counter(values)
     distinct = list(counts)
-    hint = name_hint(name)
+    hint = name_hint(name) if policy.classification.use_name_hints else None
     reasons = [f"sampled {n} non-null values ({len(distinct)} distinct)"]
     if hint:
         reasons.append(f"name suggests {hint}")
@@ -224,12 +230,19 @@ def classify_column(
         whole, hit, total = whole + more_whole, hit + more_hit, total + more_total
         pick = _entity_over_threshold(whole, total, hint, policy)
     # Only columns the patterns say nothing about can be name or place columns.
-    if pick is None and not hit and set(detector.entities) - set(patterns.entities):
+    ner_ran = pick is None and not hit and bool(set(detector.entities) - set(patterns.entities))
+    if ner_ran:
         subset = distinct[:NER_SAMPLE]
         whole, hit, total = shares(subset, detector.analyze_batch(subset))
         pick = _entity_over_threshold(whole, total, hint, policy)
         if len(subset) < len(distinct):
             reasons.append(f"NER ran on {len(subset)} distinct sampled values ({total} rows)")
+    if ner_ran and hit and hint not in NER_ENTITIES and _categorical(len(distinct), n):
+        reasons.append(
+            f"NER tags {hit / total:.0%} of sampled values, but {len(distinct)} repeated values "
+            "are categories, not people or places"
+        )
+        return ColumnPlan(name, kind, ColumnClass.CLEAN, sample_size=n, match_share=0.0, reasons=reasons)
     if pick is not None:
         entity, share = pick
         reasons.append(f"{share:.0%} of sampled values are {entity} as a whole")
@@ -245,7 +258,9 @@ def classify_column(
         )
     hit_share = round(hit / total, 4)
     words = sum(len(v.split()) * c for v, c in counts.items()) / n
-    if hit:
+    # NER misfires on codes and labels ("REF-00001" as a person): a few NER hits
+    # in one-word values do not make a column free text; patterns always do.
+    if hit and (not ner_ran or words >= 2 or hit_share >= NER_FREE_TEXT_SHARE):
         reasons.append(f"{hit_share:.0%} of sampled values contain entities; scanned in full")
         return ColumnPlan(
             name, kind, ColumnClass.FREE_TEXT, sample_size=n, match_share=hit_share, reasons=reasons
@@ -255,6 +270,11 @@ def classify_column(
         return ColumnPlan(name, kind, ColumnClass.FREE_TEXT, sample_size=n, match_share=0.0, reasons=reasons)
     reasons.append("no entity found in the sample")
     return ColumnPlan(name, kind, ColumnClass.CLEAN, sample_size=n, match_share=0.0, reasons=reasons)
+
+
+def _categorical(distinct: int, n: int) -> bool:
+    """Few values, each repeated many times: labels of categories."""
+    return n >= 50 and distinct <= max(CATEGORY_MAX_DISTINCT, n // 100)
 
 
 def whole_value_entity(value: str, findings: Sequence[Finding]) -> str | None:

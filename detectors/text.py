@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pyarrow as pa
@@ -20,11 +21,19 @@ class TextScan:
     `rows_per_value` says how many rows hold each, so counts are per row.
     """
 
-    values: list[str]
+    dictionary: pa.Array
     findings: list[Sequence[Finding]]
     indices: pa.Array
     rows_per_value: np.ndarray
     original_type: pa.DataType
+
+    @cached_property
+    def values(self) -> list[str]:
+        """The distinct values as Python strings, made only when something needs them."""
+        return [v or "" for v in self.dictionary.to_pylist()]
+
+    def found_any(self) -> bool:
+        return any(self.findings)
 
     def entity_counts(self) -> dict[str, int]:
         return _count(self.findings, self.rows_per_value)
@@ -53,9 +62,7 @@ def _count(findings: Sequence[Sequence[Finding]], rows_per_value: np.ndarray) ->
 def scan_text_column(array: pa.Array, detector: Detector) -> TextScan:
     """Findings per distinct value, with what is needed to rebuild the column."""
     dictionary, indices, rows_per_value = _distinct(array)
-    findings = detector.analyze_batch(dictionary)
-    values = [v or "" for v in dictionary.to_pylist()]
-    return TextScan(values, findings, indices, rows_per_value, array.type)
+    return TextScan(dictionary, detector.analyze_batch(dictionary), indices, rows_per_value, array.type)
 
 
 def count_entities(array: pa.Array, detector: Detector) -> dict[str, int]:

@@ -152,7 +152,10 @@ class BatchProtector:
             if p.name in self._column_transformers:
                 arrays.append(self._whole_column(p, array))
             elif p.column_class == ColumnClass.FREE_TEXT:
-                arrays.append(self._free_text(p, array, batch))
+                arrays.append(self._text(p, array, batch, self.engine.detector))
+            elif p.column_class in (ColumnClass.CLEAN, ColumnClass.EMPTY):
+                # A sample can miss rare values: sweep every value for patterns.
+                arrays.append(self._text(p, array, None, self.engine.patterns))
             else:
                 arrays.append(array)
         return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
@@ -167,10 +170,14 @@ class BatchProtector:
             return pa.nulls(len(array), array.type)
         return self._column_transformers[p.name](array)
 
-    def _free_text(self, p: ColumnPlan, array: pa.Array, batch: pa.RecordBatch) -> pa.Array:
-        """Detect-then-replace once per distinct text, then per row where the row's
-        own entity values (its name, its email) occur in its text and NER missed them."""
-        scan = scan_text_column(array, self.engine.detector)
+    def _text(
+        self, p: ColumnPlan, array: pa.Array, batch: pa.RecordBatch | None, detector: Detector
+    ) -> pa.Array:
+        """Detect-then-replace once per distinct text; with `batch`, also per row where
+        the row's own entity values (its name, its email) occur in its text."""
+        scan = scan_text_column(array, detector)
+        if batch is None and not scan.found_any():
+            return array
         policy, transforms = self.engine.policy, self.engine.transforms
         replaced = [
             replace_spans(value, found, policy, transforms) if found else value
@@ -182,7 +189,8 @@ class BatchProtector:
         )
         out = pc.take(pa.array(replaced, pa.large_string()), scan.indices).to_pylist()
         codes = scan.indices.to_pylist()
-        for row, extra in self._row_values_in_text(batch, scan.values, scan.findings, codes):
+        row_context = self._row_values_in_text(batch, scan.values, scan.findings, codes) if batch else []
+        for row, extra in row_context:
             code = codes[row]
             found = merge_overlaps([*scan.findings[code], *extra])
             out[row] = replace_spans(scan.values[code], found, policy, transforms)

@@ -8,6 +8,7 @@ file must fail loudly, never be ignored silently.
 from __future__ import annotations
 
 import hashlib
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -16,7 +17,7 @@ import rfc8785
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ingestguard.detectors.entities import SUPPORTED_ENTITIES
+from ingestguard.detectors.entities import COUNTRY_ENTITIES, SUPPORTED_ENTITIES
 from ingestguard.errors import PolicyError
 
 EntityName = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")]
@@ -59,6 +60,26 @@ class ClassificationSettings(_Strict):
     # When the column's name says what it holds (`email`, `ssn`, ...), the
     # values still have to agree, but a lower share is enough.
     name_hint_share: Score = 0.5
+    use_name_hints: bool = True
+
+
+class CustomRecognizer(_Strict):
+    """A recognizer of the user's own: a regex, optional context words, a validator."""
+
+    entity: EntityName
+    regex: str = Field(min_length=1)
+    score: Score = 0.8
+    # When given, a match counts only with one of these words in the same value.
+    context: list[str] = Field(default_factory=list)
+    validator: Literal["none", "luhn", "iban", "bic", "isbn"] = "none"
+
+    @model_validator(mode="after")
+    def _compiles(self) -> CustomRecognizer:
+        try:
+            re.compile(self.regex)
+        except re.error as exc:
+            raise ValueError(f"regex for {self.entity} does not compile ({exc.msg})") from None
+        return self
 
 
 class MaskSettings(_Strict):
@@ -128,6 +149,14 @@ class Policy(_Strict):
     mask: MaskSettings = MaskSettings()
     pseudonymize: PseudonymizeSettings = PseudonymizeSettings()
     key_file: Path | None = None
+    # Every national identifier of these countries (ISO 3166 alpha-2), in
+    # addition to `entities`.
+    countries: list[str] = Field(default_factory=list)
+    custom_recognizers: list[CustomRecognizer] = Field(default_factory=list)
+    # Values always reported as the entity (e.g. project code names).
+    deny_lists: dict[EntityName, list[Annotated[str, Field(min_length=1)]]] = Field(default_factory=dict)
+    # Values never reported (e.g. the company's own support address).
+    allow_list: list[str] = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod
@@ -147,11 +176,30 @@ class Policy(_Strict):
         unknown = sorted(set(self.entities) - SUPPORTED_ENTITIES)
         if unknown:
             raise ValueError(f"unsupported entity {unknown[0]}; see `ingestguard policy schema`")
+        countries = sorted(set(self.countries) - set(COUNTRY_ENTITIES))
+        if countries:
+            raise ValueError(
+                f"no identifiers known for country {countries[0]}; use one of {sorted(COUNTRY_ENTITIES)}"
+            )
+        clash = sorted(set(c.entity for c in self.custom_recognizers) & SUPPORTED_ENTITIES)
+        if clash:
+            raise ValueError(f"custom recognizer entity {clash[0]} is a built-in entity; choose another name")
+        active = set(self.active_entities())
         for field in ("thresholds", "actions", "fail_on"):
-            extra = sorted(set(getattr(self, field)) - set(self.entities))
+            extra = sorted(set(getattr(self, field)) - active)
             if extra:
                 raise ValueError(f"{field} names {extra[0]}, which is not in 'entities'")
         return self
+
+    def active_entities(self) -> list[str]:
+        """`entities`, then the countries' identifiers, then custom and deny-list entities."""
+        out = list(self.entities)
+        for country in self.countries:
+            out += sorted(COUNTRY_ENTITIES[country] - set(out))
+        for entity in [c.entity for c in self.custom_recognizers] + list(self.deny_lists):
+            if entity not in out:
+                out.append(entity)
+        return out
 
     @classmethod
     def load(cls, path: str | Path) -> Policy:
@@ -182,7 +230,7 @@ class Policy(_Strict):
 
     def uses_key(self) -> bool:
         """True when some configured action needs the pseudonymization key."""
-        used = {self.action_for(e) for e in self.entities}
+        used = {self.action_for(e) for e in self.active_entities()}
         used |= {c.action for c in self.columns.values() if c.action}
         return Action.PSEUDONYMIZE in used
 

@@ -1,0 +1,48 @@
+"""The executor: values a sample misses are still protected; traps stay untouched."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from ingestguard.keys import _make_key
+from ingestguard.pipeline import Engine, protect_table
+from ingestguard.policy import Policy
+
+KEY = _make_key(bytes(range(32)), source="test")
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine(Policy(sampling={"size": 50, "seed": 1}), KEY)
+
+
+def test_rare_ssn_in_a_clean_column_is_redacted_not_left_behind(engine: Engine) -> None:
+    refs = [f"REF-{i:05d}" for i in range(5_000)]
+    refs[4_321] = "see 536-22-1983"  # one row; a 50-value sample will not see it
+    out, outcome = protect_table(pa.table({"ref": refs}), engine)
+    [col] = outcome.columns
+    assert col["classification"] == "clean"
+    assert col["findings"] == {"US_SSN": 1} and col["values_transformed"] == 1
+    assert out.column("ref")[4_321].as_py() == "see "
+    assert out.column("ref").to_pylist()[:3] == refs[:3]
+    assert outcome.residual == {}
+
+
+def test_name_like_categories_are_not_people(engine: Engine) -> None:
+    tiers = ["Victoria", "Elizabeth", "Jackson"] * 400
+    out, outcome = protect_table(pa.table({"tier": tiers}), Engine(Policy(), KEY))
+    [col] = outcome.columns
+    assert (col["classification"], col["entity"]) == ("clean", None)
+    assert "categories" in " ".join(col["reasons"])
+    assert out.column("tier").to_pylist() == tiers
+
+
+def test_name_hints_can_be_switched_off() -> None:
+    names = ["Maria Garcia", "James Smith", "Linda Brown", "unknown", "n/a", "-"] * 20
+    hinted = Engine(Policy(), KEY)
+    plain = Engine(Policy(classification={"use_name_hints": False}), KEY)
+    _, with_hint = protect_table(pa.table({"full_name": names}), hinted)
+    _, without = protect_table(pa.table({"full_name": names}), plain)
+    assert (with_hint.columns[0]["classification"], with_hint.columns[0]["entity"]) == ("entity", "PERSON")
+    assert without.columns[0]["classification"] != "entity"

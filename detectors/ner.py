@@ -34,35 +34,52 @@ BATCH_SIZE = 64
 MIN_TEXTS_PER_PROCESS = 2_000
 
 
-def load_ner_pipeline(model: str) -> Language:
-    """Load the pinned pipeline with only what `ner` needs, or fail with the fix."""
+def check_installed(model: str) -> None:
     if not (spacy.util.is_package(model) or Path(model).exists()):
         raise ModelNotFoundError(
             f"spaCy model '{model}' is not installed; run `make install` or set nlp.model in the policy"
         )
+
+
+def load_ner_pipeline(model: str) -> Language:
+    """Load the pinned pipeline with only what `ner` needs, or fail with the fix."""
+    check_installed(model)
     nlp = spacy.load(model)
     if "ner" not in nlp.pipe_names:
         raise ModelNotFoundError(f"spaCy model '{model}' has no 'ner' pipe; choose a pipeline with NER")
     # Keep a shared embedding layer only when `ner` listens to it (md/lg/trf pipelines may).
     listens = any("Listener" in type(node).__name__ for node in nlp.get_pipe("ner").model.walk())
     keep = {"ner", "tok2vec", "transformer"} if listens else {"ner"}
-    return spacy.load(model, exclude=[name for name in nlp.pipe_names if name not in keep])
+    for name in [n for n in nlp.pipe_names if n not in keep]:
+        nlp.remove_pipe(name)
+    return nlp
 
 
 class NerScanner:
+    """NER over batches of texts; the model loads on first use, so a run whose
+    columns need no NER never pays for it."""
+
     def __init__(self, model: str, entities: Sequence[str], processes: int = 1) -> None:
-        self.nlp = load_ner_pipeline(model)
+        check_installed(model)
         self.model = model
         self.wanted = {label for label, entity in LABELS.items() if entity in entities}
         self.processes = processes
+        self._nlp: Language | None = None
+
+    @property
+    def nlp(self) -> Language:
+        if self._nlp is None:
+            self._nlp = load_ner_pipeline(self.model)
+        return self._nlp
 
     def info(self) -> dict[str, str]:
-        meta = self.nlp.meta
-        return {
-            "name": self.model,
-            "version": meta.get("version", ""),
-            "pipes": ",".join(self.nlp.pipe_names),
-        }
+        if self._nlp is not None:
+            version = self._nlp.meta.get("version", "")
+        elif Path(self.model).exists():
+            version = spacy.util.load_meta(Path(self.model) / "meta.json").get("version", "")
+        else:
+            version = spacy.util.get_package_version(self.model) or ""
+        return {"name": self.model, "version": version}
 
     def find(self, texts: Sequence[str]) -> list[list[Finding]]:
         processes = self.processes if len(texts) >= MIN_TEXTS_PER_PROCESS * self.processes else 1

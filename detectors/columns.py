@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from ingestguard.detectors.analyzer import Detector, Finding
 from ingestguard.detectors.entities import NER_ENTITIES
+from ingestguard.detectors.recognizers.location import DATE
 from ingestguard.errors import ScanError
 from ingestguard.io import Source
 from ingestguard.policy import Action, Policy
@@ -39,6 +40,8 @@ EARLY_SHARE = 0.95
 NER_SAMPLE = 300
 # Values averaging this many words read as prose and are scanned in full.
 PROSE_WORDS = 4
+
+_DATE = re.compile(DATE)
 
 # Column-name hints: normalized names (and suffixes/prefixes split on "_").
 NAME_HINTS: dict[str, frozenset[str]] = {
@@ -67,7 +70,9 @@ NAME_HINTS: dict[str, frozenset[str]] = {
     "CREDIT_CARD": frozenset({"card", "card_number", "cc_number", "credit_card", "ccn", "pan"}),
     "IBAN_CODE": frozenset({"iban", "iban_code"}),
     "IP_ADDRESS": frozenset({"ip", "ip_address", "ipv4", "ipv6", "client_ip"}),
-    "LOCATION": frozenset({"city", "country", "location", "address", "street", "state"}),
+    "LOCATION": frozenset({"city", "country", "location", "state", "town"}),
+    "STREET_ADDRESS": frozenset({"address", "street", "street_address", "address_line", "address1", "addr"}),
+    "DATE_OF_BIRTH": frozenset({"dob", "birthday", "birth_date", "birthdate", "date_of_birth"}),
 }
 
 
@@ -243,6 +248,11 @@ def classify_column(
             "are categories, not people or places"
         )
         return ColumnPlan(name, kind, ColumnClass.CLEAN, sample_size=n, match_share=0.0, reasons=reasons)
+    if pick is None and hint == "DATE_OF_BIRTH" and hint in policy.active_entities():
+        # Bare dates say nothing alone; under a birth-date name they are birth dates.
+        dated = sum(counts[v] for v in distinct if _DATE.fullmatch(v.strip()))
+        if dated / n >= policy.classification.name_hint_share:
+            pick = (hint, dated / n)
     if pick is not None:
         entity, share = pick
         reasons.append(f"{share:.0%} of sampled values are {entity} as a whole")

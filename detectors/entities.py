@@ -55,12 +55,21 @@ SECRET_ENTITIES: frozenset[str] = frozenset(
     }
 )
 
+LOCATION_ENTITIES: frozenset[str] = frozenset(
+    {"STREET_ADDRESS", "US_ZIP_CODE", "UK_POSTCODE", "DATE_OF_BIRTH", "AGE"}
+)
+
 OTHER_PATTERN_ENTITIES: frozenset[str] = frozenset({"MEDICAL_LICENSE"})
 
 # Found by pattern recognizers with validators: cheap, deterministic, and
 # therefore what the residual re-scan sweeps over every output value.
 PATTERN_ENTITIES: frozenset[str] = frozenset().union(
-    *COUNTRY_ENTITIES.values(), FINANCIAL_ENTITIES, CONTACT_ENTITIES, SECRET_ENTITIES, OTHER_PATTERN_ENTITIES
+    *COUNTRY_ENTITIES.values(),
+    FINANCIAL_ENTITIES,
+    CONTACT_ENTITIES,
+    SECRET_ENTITIES,
+    LOCATION_ENTITIES,
+    OTHER_PATTERN_ENTITIES,
 )
 
 SUPPORTED_ENTITIES: frozenset[str] = NER_ENTITIES | PATTERN_ENTITIES

@@ -115,6 +115,11 @@ _DEFAULT_ENTITIES = [
     "CREDIT_CARD",
     "IBAN_CODE",
     "IP_ADDRESS",
+    "STREET_ADDRESS",
+    "US_ZIP_CODE",
+    "UK_POSTCODE",
+    "DATE_OF_BIRTH",
+    "AGE",
 ]
 
 _DEFAULT_THRESHOLDS = {"PHONE_NUMBER": 0.4}  # Presidio's phone recognizer scores 0.4 without context

@@ -28,6 +28,11 @@ def test_defaults_are_valid_and_complete() -> None:
         "CREDIT_CARD",
         "IBAN_CODE",
         "IP_ADDRESS",
+        "STREET_ADDRESS",
+        "US_ZIP_CODE",
+        "UK_POSTCODE",
+        "DATE_OF_BIRTH",
+        "AGE",
     ]
     assert policy.score_threshold == 0.5
     assert policy.threshold_for("PHONE_NUMBER") == 0.4

@@ -55,6 +55,11 @@ def test_patterns_detector_finds_no_names(patterns: Detector) -> None:
         "CREDIT_CARD",
         "IBAN_CODE",
         "IP_ADDRESS",
+        "STREET_ADDRESS",
+        "US_ZIP_CODE",
+        "UK_POSTCODE",
+        "DATE_OF_BIRTH",
+        "AGE",
     ]
     assert patterns.analyze("Yesterday John Smith visited the office.") == []
     assert _spans(patterns.analyze("Please contact jane.doe@example.com for details.")) == [
@@ -79,6 +84,11 @@ def test_detector_entities(detector: Detector) -> None:
         "CREDIT_CARD",
         "IBAN_CODE",
         "IP_ADDRESS",
+        "STREET_ADDRESS",
+        "US_ZIP_CODE",
+        "UK_POSTCODE",
+        "DATE_OF_BIRTH",
+        "AGE",
     ]
 
 

@@ -1,0 +1,103 @@
+"""Street addresses, postal codes, dates of birth and ages.
+
+Each needs a shape that plain numbers and dates do not have: a house number
+followed by a street-type word, a ZIP code right after a state, a UK
+postcode's fixed letter-digit pattern, or a date or number next to the words
+that say it is a birth date or an age. A bare 5-digit number or a bare date
+is never reported: datasets are full of them.
+"""
+
+from __future__ import annotations
+
+from presidio_analyzer import Pattern, PatternRecognizer
+
+from ingestguard.detectors.recognizers.spec import RecognizerSpec
+
+_STREET_TYPES = (
+    "street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|terrace|"
+    "parkway|pkwy|highway|hwy|square|sq|circle|cir|trail|close|crescent"
+)
+_US_STATES = (
+    "AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|"
+    "NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|DC"
+)
+DATE = r"(?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:19|20)?\d{2}|(?:19|20)\d{2}-\d{2}-\d{2}|\d{1,2} [A-Za-z]{3,9} (?:19|20)\d{2}|[A-Za-z]{3,9} \d{1,2},? (?:19|20)\d{2})"
+_BIRTH = r"(?:date of birth|birth ?date|birthday|born(?: on)?|d\.?o\.?b\.?)"
+
+
+class StreetAddressRecognizer(PatternRecognizer):
+    def __init__(self) -> None:
+        super().__init__(
+            supported_entity="STREET_ADDRESS",
+            patterns=[
+                Pattern(
+                    "house number, street, type (city, state ZIP)",
+                    rf"\b\d{{1,6}}(?: [A-Z][A-Za-z'\-]+){{1,4}} (?i:{_STREET_TYPES})\b\.?"
+                    rf"(?:,? (?i:apt|suite|unit|#) ?\w+)?(?:,? [A-Z][A-Za-z\- ]+,? (?:{_US_STATES}) \d{{5}}(?:-\d{{4}})?)?",
+                    0.7,
+                ),
+                Pattern("PO box", r"\b(?i:p\.? ?o\.? box) \d{1,6}\b", 0.6),
+            ],
+            global_regex_flags=0,  # street names are capitalized; case matters here
+            name="StreetAddressRecognizer",
+        )
+
+
+class UsZipCodeRecognizer(PatternRecognizer):
+    def __init__(self) -> None:
+        super().__init__(
+            supported_entity="US_ZIP_CODE",
+            patterns=[Pattern("state then ZIP", rf"(?<=\b(?:{_US_STATES}) )\d{{5}}(?:-\d{{4}})?\b", 0.6)],
+            global_regex_flags=0,
+            name="UsZipCodeRecognizer",
+        )
+
+
+class UkPostcodeRecognizer(PatternRecognizer):
+    def __init__(self) -> None:
+        super().__init__(
+            supported_entity="UK_POSTCODE",
+            patterns=[
+                Pattern(
+                    "UK postcode",
+                    r"\b(?:GIR 0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-HJKMNPR-Y\d]? ?\d[ABD-HJLNP-UW-Z]{2})\b",
+                    0.6,
+                )
+            ],
+            global_regex_flags=0,
+            name="UkPostcodeRecognizer",
+        )
+
+
+class DateOfBirthRecognizer(PatternRecognizer):
+    """A date within a few words after a birth word; the date alone is the finding."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            supported_entity="DATE_OF_BIRTH",
+            patterns=[
+                Pattern("birth word then date", rf"(?<=\b{_BIRTH}\W{{1,3}}(?:\w+ ){{0,2}}){DATE}\b", 0.8)
+            ],
+            name="DateOfBirthRecognizer",
+        )
+
+
+class AgeRecognizer(PatternRecognizer):
+    def __init__(self) -> None:
+        super().__init__(
+            supported_entity="AGE",
+            patterns=[
+                Pattern("N years old", r"\b\d{1,3}(?=[ -]years?[ -]old\b)", 0.7),
+                Pattern("aged N / age: N", r"(?<=\b(?:aged|age:?|age is)\s)\d{1,3}\b", 0.7),
+            ],
+            name="AgeRecognizer",
+        )
+
+
+SPECS: list[RecognizerSpec] = [
+    RecognizerSpec("STREET_ADDRESS", StreetAddressRecognizer, r"(?i)\d \w|p\.? ?o\.? box"),
+    RecognizerSpec("US_ZIP_CODE", UsZipCodeRecognizer, r"[A-Z]{2} \d{5}"),
+    RecognizerSpec("UK_POSTCODE", UkPostcodeRecognizer, r"[A-Z]\d|GIR 0AA"),
+    RecognizerSpec("DATE_OF_BIRTH", DateOfBirthRecognizer, r"(?i)birth|born|d\.?o\.?b"),
+    RecognizerSpec("AGE", AgeRecognizer, r"(?i)years?[ -]old|age"),
+]

@@ -1,0 +1,34 @@
+"""Addresses, postal codes, birth dates and ages: found by shape and context, never bare."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingestguard.detectors.recognizers import PATTERN_RECOGNIZERS
+
+CASES = [
+    ("Ship to 1234 Oak Street, Springfield, IL 62704 today", "STREET_ADDRESS", [(8, 46)]),
+    ("Send to P.O. Box 255", "STREET_ADDRESS", [(8, 20)]),
+    ("office at 10 Downing Street, London", "STREET_ADDRESS", [(10, 27)]),
+    ("4 Elm Rd, Apt 5", "STREET_ADDRESS", [(0, 15)]),
+    ("The 3 Musketeers", "STREET_ADDRESS", []),
+    ("order 12345 shipped 2024-01-05", "STREET_ADDRESS", []),
+    ("Springfield, IL 62704", "US_ZIP_CODE", [(16, 21)]),
+    ("order 62704 shipped", "US_ZIP_CODE", []),
+    ("London SW1A 2AA", "UK_POSTCODE", [(7, 15)]),
+    ("model SW1 a", "UK_POSTCODE", []),
+    ("I was born on 03/29/1982 in Greenland", "DATE_OF_BIRTH", [(14, 24)]),
+    ("DOB: 1982-03-29", "DATE_OF_BIRTH", [(5, 15)]),
+    ("Her birthday is March 29, 1982", "DATE_OF_BIRTH", [(16, 30)]),
+    ("shipped on 03/29/1982", "DATE_OF_BIRTH", []),
+    ("patient aged 34 presented", "AGE", [(13, 15)]),
+    ("he is 34 years old", "AGE", [(6, 8)]),
+    ("34 boxes, 12 years of service", "AGE", []),
+]
+
+
+@pytest.mark.parametrize(("text", "entity", "spans"), CASES)
+def test_spans(text: str, entity: str, spans: list[tuple[int, int]]) -> None:
+    recognizer = PATTERN_RECOGNIZERS[entity].build()
+    found = [(r.start, r.end) for r in recognizer.analyze(text, [entity], None) if r.score >= 0.5]
+    assert found == spans

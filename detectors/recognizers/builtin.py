@@ -5,36 +5,24 @@ property on Presidio's own test cases)."""
 from __future__ import annotations
 
 from presidio_analyzer.predefined_recognizers import (
-    AbaRoutingRecognizer,
-    CreditCardRecognizer,
     CryptoRecognizer,
     EmailRecognizer,
-    IbanRecognizer,
     IpRecognizer,
     MacAddressRecognizer,
     MedicalLicenseRecognizer,
-    NhsRecognizer,
-    UkNinoRecognizer,
     UrlRecognizer,
     UsBankRecognizer,
-    UsItinRecognizer,
     UsLicenseRecognizer,
     UsPassportRecognizer,
-    UsSsnRecognizer,
 )
 
 from ingestguard.detectors.recognizers.spec import RecognizerSpec
 
 SPECS: list[RecognizerSpec] = [
     RecognizerSpec("EMAIL_ADDRESS", EmailRecognizer, r"@"),
-    RecognizerSpec("US_SSN", UsSsnRecognizer, r"\b(?:\d{3}[- .]?\d{2}[- .]?\d{4}|\d{3}-\d{6}|\d{5}-\d{4})"),
-    RecognizerSpec("US_ITIN", UsItinRecognizer, r"9\d{2}[- ]?\d{2}[- ]?\d{4}"),
     RecognizerSpec("US_PASSPORT", UsPassportRecognizer, r"\d{8}"),
     RecognizerSpec("US_DRIVER_LICENSE", UsLicenseRecognizer, r"\d"),
     RecognizerSpec("US_BANK_NUMBER", UsBankRecognizer, r"\d{8}"),
-    RecognizerSpec("ABA_ROUTING_NUMBER", AbaRoutingRecognizer, r"\d{4}-?\d{4}-?\d"),
-    RecognizerSpec("CREDIT_CARD", CreditCardRecognizer, r"\b(?:\d[ -]?){12,18}\d"),
-    RecognizerSpec("IBAN_CODE", IbanRecognizer, r"(?i)(?:^|[^a-z0-9])[a-z]{2}\d{2}(?:[ -]?[a-z0-9]{4}){2}"),
     RecognizerSpec(
         "IP_ADDRESS",
         IpRecognizer,
@@ -47,7 +35,5 @@ SPECS: list[RecognizerSpec] = [
     ),
     RecognizerSpec("URL", UrlRecognizer, r"(?i)[a-z0-9-]\.+[a-z]{2,}|://"),
     RecognizerSpec("CRYPTO", CryptoRecognizer, r"[a-zA-Z0-9]{25,}"),
-    RecognizerSpec("UK_NHS", NhsRecognizer, r"\d{3}[- ]?\d{3}[- ]?\d{4}"),
-    RecognizerSpec("UK_NINO", UkNinoRecognizer, r"(?i)[a-z]{2} ?\d{2} ?\d{2} ?\d{2}"),
     RecognizerSpec("MEDICAL_LICENSE", MedicalLicenseRecognizer, r"(?i)[a-z][a-z9]\d{7}"),
 ]

@@ -181,7 +181,8 @@ def synthetic_table(rows: int, seed: int = 0) -> pa.Table:
         cols["email"].append(email)
         cols["phone"].append(phone)
         cols["ssn"].append(_ssn(rng))
-        cols["card_number"].append(_luhn_complete(rng.choice(["4", "51", "37"]), 16, rng))
+        prefix, length = rng.choice([("4", 16), ("51", 16), ("37", 15)])  # Visa, Mastercard, Amex
+        cols["card_number"].append(_luhn_complete(prefix, length, rng))
         cols["notes"].append(
             rng.choice(NOTES).format(name=name, email=email, phone=phone, n=rng.randint(1000, 99999))
         )

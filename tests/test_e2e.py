@@ -71,10 +71,8 @@ def test_untouched_columns_identical_and_rows_in_order(flow_run):
         assert after.column(name).equals(before.column(name)), name
     assert after.column("ssn").null_count == ROWS  # redacted by the default policy
     masked = after.column("card_number").to_pylist()
-    assert all(
-        m[:12] == "*" * 12 and m[12:] == c[12:]
-        for m, c in zip(masked, before.column("card_number").to_pylist(), strict=True)
-    )
+    cards = before.column("card_number").to_pylist()
+    assert all(m == "*" * (len(c) - 4) + c[-4:] for m, c in zip(masked, cards, strict=True))
     assert pc.all(pc.starts_with(after.column("email"), "EMAIL_ADDRESS_")).as_py()
 
 

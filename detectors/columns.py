@@ -60,6 +60,9 @@ NAME_HINTS: dict[str, frozenset[str]] = {
             "customer_name",
             "contact_name",
             "patient_name",
+            "maiden_name",
+            "mothers_maiden",
+            "middle_name",
         }
     ),
     "EMAIL_ADDRESS": frozenset({"email", "e_mail", "mail", "email_address", "emailaddress"}),
@@ -74,6 +77,112 @@ NAME_HINTS: dict[str, frozenset[str]] = {
     "STREET_ADDRESS": frozenset({"address", "street", "street_address", "address_line", "address1", "addr"}),
     "DATE_OF_BIRTH": frozenset({"dob", "birthday", "birth_date", "birthdate", "date_of_birth"}),
 }
+
+
+# Names that say exactly what a column holds. Under such a name, the shape of
+# the values decides what NER cannot: a lone given name, a small town.
+_NAME_SHAPE = re.compile(r"[^\W\d_]+(?:[ '\-.]{1,2}[^\W\d_]+){0,3}\.?")
+_PLACE_SHAPE = re.compile(r"[^\W\d_][^\d@]{0,60}")
+_ADDRESS_SHAPE = re.compile(r"(?=.*\d)(?=.*[^\W\d_]{3}).{6,120}")
+_SECRET_SHAPE = re.compile(r"\S{6,200}")
+SHAPE_HINTS: dict[str, tuple[frozenset[str], re.Pattern[str]]] = {
+    "PERSON": (
+        frozenset(
+            {
+                "name",
+                "first_name",
+                "firstname",
+                "given_name",
+                "last_name",
+                "lastname",
+                "surname",
+                "family_name",
+                "full_name",
+                "fullname",
+                "middle_name",
+                "maiden_name",
+                "mothers_maiden",
+                "mothers_maiden_name",
+                "customer_name",
+                "patient_name",
+                "contact_name",
+                "vorname",
+                "nachname",
+                "nombre",
+                "apellido",
+                "apellidos",
+                "prenom",
+                "nom",
+                "cognome",
+            }
+        ),
+        _NAME_SHAPE,
+    ),
+    "LOCATION": (
+        frozenset(
+            {
+                "city",
+                "town",
+                "county",
+                "region",
+                "province",
+                "country",
+                "country_full",
+                "state",
+                "state_full",
+                "ciudad",
+                "stadt",
+                "ville",
+                "citta",
+            }
+        ),
+        _PLACE_SHAPE,
+    ),
+    "STREET_ADDRESS": (
+        frozenset(
+            {
+                "address",
+                "street_address",
+                "street",
+                "address_line",
+                "address_line_1",
+                "address1",
+                "addr",
+                "home_address",
+                "direccion",
+                "adresse",
+                "indirizzo",
+            }
+        ),
+        _ADDRESS_SHAPE,
+    ),
+    "GENERIC_SECRET": (
+        frozenset(
+            {
+                "password",
+                "passwd",
+                "pwd",
+                "secret",
+                "api_key",
+                "apikey",
+                "access_token",
+                "token",
+                "client_secret",
+                "passwort",
+                "contrasena",
+            }
+        ),
+        _SECRET_SHAPE,
+    ),
+}
+
+
+def shape_hint(column: str) -> tuple[str, re.Pattern[str]] | None:
+    norm = normalized_name(column)
+    for entity, (names, shape) in SHAPE_HINTS.items():
+        if norm in names:
+            return entity, shape
+    return None
 
 
 class ColumnClass(StrEnum):
@@ -129,9 +238,15 @@ def may_hold_text(dtype: pa.DataType) -> bool:
     return any(may_hold_text(dtype.field(i).type) for i in range(dtype.num_fields))
 
 
+def normalized_name(column: str) -> str:
+    """`GivenName`, `given-name` and `GIVEN_NAME` all become `given_name`."""
+    split = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", column)
+    return re.sub(r"[^a-z0-9]+", "_", split.lower()).strip("_")
+
+
 def name_hint(column: str) -> str | None:
     """The entity a column's name suggests, if any (`e_mail` -> EMAIL_ADDRESS)."""
-    norm = re.sub(r"[^a-z0-9]+", "_", column.lower()).strip("_")
+    norm = normalized_name(column)
     parts = norm.split("_")
     for entity, names in NAME_HINTS.items():
         if norm in names or parts[-1] in names or parts[0] in names:
@@ -152,6 +267,7 @@ def sample_rows(num_rows: int, size: int, seed: int) -> list[int]:
 def plan_columns(source: Source, policy: Policy, detector: Detector, patterns: Detector) -> list[ColumnPlan]:
     plans: dict[str, ColumnPlan] = {}
     to_sample: list[str] = []
+    numbers: list[str] = []
     for fld in source.schema:
         kind = str(fld.type)
         override = policy.columns.get(fld.name)
@@ -180,6 +296,9 @@ def plan_columns(source: Source, policy: Policy, detector: Detector, patterns: D
                 f"column '{fld.name}' has type {kind}, which ingestguard cannot scan; "
                 f"set columns.{fld.name} to drop_column or skip in the policy"
             )
+        elif pa.types.is_integer(fld.type) and name_hint(fld.name) in patterns.entities:
+            numbers.append(fld.name)  # an SSN or card number stored as an integer
+            to_sample.append(fld.name)
         else:
             plans[fld.name] = ColumnPlan(
                 fld.name, kind, ColumnClass.NOT_TEXT, reasons=[f"type {kind} holds no text"]
@@ -191,11 +310,32 @@ def plan_columns(source: Source, policy: Policy, detector: Detector, patterns: D
             column = table.column(name)
             if pa.types.is_dictionary(column.type):
                 column = column.cast(column.type.value_type)
-            values = [v for v in column.to_pylist() if v is not None]
-            plans[name] = classify_column(
-                name, str(source.schema.field(name).type), values, policy, detector, patterns
-            )
+            values = [str(v) for v in column.to_pylist() if v is not None]
+            kind = str(source.schema.field(name).type)
+            if name in numbers:
+                plans[name] = _number_column(name, kind, values, policy, patterns)
+            else:
+                plans[name] = classify_column(name, kind, values, policy, detector, patterns)
     return [plans[f.name] for f in source.schema]
+
+
+def _number_column(name: str, kind: str, values: list[str], policy: Policy, patterns: Detector) -> ColumnPlan:
+    """An integer column whose name says it holds identifiers: checked like text,
+    and redacted (nulls keep the column's type) unless the policy drops or keeps it."""
+    plan = classify_column(name, kind, values, policy, patterns, patterns)
+    if plan.column_class != ColumnClass.ENTITY:
+        return ColumnPlan(
+            name,
+            kind,
+            ColumnClass.NOT_TEXT,
+            sample_size=plan.sample_size,
+            match_share=plan.match_share,
+            reasons=[*plan.reasons, f"type {kind} kept as is"],
+        )
+    if plan.action not in (Action.DROP_COLUMN, Action.KEEP, Action.REDACT):
+        plan.reasons.append(f"{plan.action.value} would change the {kind} column to text: redacted instead")
+        plan.action = Action.REDACT
+    return plan
 
 
 def classify_column(
@@ -235,6 +375,22 @@ def classify_column(
         whole, hit, total = whole + more_whole, hit + more_hit, total + more_total
         pick = _entity_over_threshold(whole, total, hint, policy)
     # Only columns the patterns say nothing about can be name or place columns.
+    shaped = shape_hint(name) if policy.classification.use_name_hints else None
+    if pick is None and shaped and shaped[0] in policy.active_entities():
+        entity, shape = shaped
+        fitting = sum(counts[v] for v in distinct if _fits(shape, v))
+        if fitting / n >= policy.classification.name_hint_share:
+            reasons.append(f"the name says {entity} and {fitting / n:.0%} of sampled values have its shape")
+            return ColumnPlan(
+                name,
+                kind,
+                ColumnClass.ENTITY,
+                entity=entity,
+                action=policy.action_for(entity),
+                sample_size=n,
+                match_share=round(fitting / n, 4),
+                reasons=reasons,
+            )
     ner_ran = pick is None and not hit and bool(set(detector.entities) - set(patterns.entities))
     if ner_ran:
         subset = distinct[:NER_SAMPLE]
@@ -280,6 +436,13 @@ def classify_column(
         return ColumnPlan(name, kind, ColumnClass.FREE_TEXT, sample_size=n, match_share=0.0, reasons=reasons)
     reasons.append("no entity found in the sample")
     return ColumnPlan(name, kind, ColumnClass.CLEAN, sample_size=n, match_share=0.0, reasons=reasons)
+
+
+def _fits(shape: re.Pattern[str], value: str) -> bool:
+    value = value.strip()
+    if shape is _NAME_SHAPE or shape is _PLACE_SHAPE:  # names and places are capitalized
+        return bool(value[:1].isupper() and shape.fullmatch(value))
+    return bool(shape.fullmatch(value))
 
 
 def _categorical(distinct: int, n: int) -> bool:

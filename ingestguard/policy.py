@@ -17,7 +17,7 @@ import rfc8785
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ingestguard.detectors.entities import COUNTRY_ENTITIES, SUPPORTED_ENTITIES
+from ingestguard.detectors.entities import COUNTRY_ENTITIES, SECRET_ENTITIES, SUPPORTED_ENTITIES
 from ingestguard.errors import PolicyError
 
 EntityName = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")]
@@ -120,10 +120,11 @@ _DEFAULT_ENTITIES = [
     "UK_POSTCODE",
     "DATE_OF_BIRTH",
     "AGE",
+    *sorted(SECRET_ENTITIES),
 ]
 
 _DEFAULT_THRESHOLDS = {"PHONE_NUMBER": 0.4}  # Presidio's phone recognizer scores 0.4 without context
-_DEFAULT_FAIL_ON = ["US_SSN", "CREDIT_CARD", "IBAN_CODE", "EMAIL_ADDRESS"]
+_DEFAULT_FAIL_ON = ["US_SSN", "CREDIT_CARD", "IBAN_CODE", "EMAIL_ADDRESS", "PRIVATE_KEY", "AWS_ACCESS_KEY"]
 
 _DEFAULT_ACTIONS = {
     "PERSON": Action.PSEUDONYMIZE,
@@ -134,6 +135,7 @@ _DEFAULT_ACTIONS = {
     "IBAN_CODE": Action.PSEUDONYMIZE,
     "IP_ADDRESS": Action.REPLACE,
     "LOCATION": Action.REPLACE,
+    **{secret: Action.REDACT for secret in SECRET_ENTITIES},
 }
 
 

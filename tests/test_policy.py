@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ingestguard.detectors.entities import SECRET_ENTITIES
 from ingestguard.errors import PolicyError
 from ingestguard.policy import Action, ColumnOverride, Policy
 
@@ -33,7 +34,9 @@ def test_defaults_are_valid_and_complete() -> None:
         "UK_POSTCODE",
         "DATE_OF_BIRTH",
         "AGE",
+        *sorted(SECRET_ENTITIES),
     ]
+    assert policy.action_for("PRIVATE_KEY") is Action.REDACT
     assert policy.score_threshold == 0.5
     assert policy.threshold_for("PHONE_NUMBER") == 0.4
     assert policy.threshold_for("PERSON") == 0.5
@@ -42,7 +45,14 @@ def test_defaults_are_valid_and_complete() -> None:
     assert policy.action_for("EMAIL_ADDRESS") is Action.PSEUDONYMIZE
     assert policy.action_for("IP_ADDRESS") is Action.REPLACE
     assert policy.default_action is Action.REPLACE
-    assert policy.fail_on == ["US_SSN", "CREDIT_CARD", "IBAN_CODE", "EMAIL_ADDRESS"]
+    assert policy.fail_on == [
+        "US_SSN",
+        "CREDIT_CARD",
+        "IBAN_CODE",
+        "EMAIL_ADDRESS",
+        "PRIVATE_KEY",
+        "AWS_ACCESS_KEY",
+    ]
     assert policy.columns == {}
     assert (policy.sampling.size, policy.sampling.seed) == (1000, 0)
     assert (policy.mask.keep_last, policy.mask.char) == (4, "*")

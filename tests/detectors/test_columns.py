@@ -105,15 +105,27 @@ def test_entity_column_found_by_values_without_a_name_hint(detector: Detector, p
 
 def test_name_column_uses_ner(detector: Detector, patterns: Detector) -> None:
     names = synthetic_table(200, seed=1).column("full_name").to_pylist()
-    plan = _classify("full_name", names, detector, patterns)
+    plan = _classify("attendee", names, detector, patterns)  # a name that hints nothing
     assert (plan.column_class, plan.entity, plan.action) == (
         ColumnClass.ENTITY,
         "PERSON",
         Action.PSEUDONYMIZE,
     )
-    # With patterns alone a name column is not an entity column.
-    alone = classify_column("full_name", "string", names, POLICY, patterns, patterns)
+    # With patterns alone, and no name to go by, it is not an entity column.
+    alone = classify_column("attendee", "string", names, POLICY, patterns, patterns)
     assert alone.column_class is ColumnClass.CLEAN
+
+
+def test_a_name_that_says_person_and_name_shaped_values_decide_without_ner(patterns: Detector) -> None:
+    given = ["Marie", "Jürgen", "Siobhán", "Li", "O'Neil", "Anne-Sophie"] * 10
+    plan = classify_column("GivenName", "string", given, POLICY, patterns, patterns)
+    assert (plan.column_class, plan.entity) == (ColumnClass.ENTITY, "PERSON")
+    assert "the name says PERSON and 100% of sampled values have its shape" in plan.reasons
+    codes = ["AB-12", "X9", "Q-7", "ZZ-3"] * 15  # the name says person, the values do not
+    assert (
+        classify_column("surname", "string", codes, POLICY, patterns, patterns).column_class
+        is ColumnClass.CLEAN
+    )
 
 
 def test_categorical_column_is_clean(detector: Detector, patterns: Detector) -> None:

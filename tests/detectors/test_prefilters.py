@@ -77,6 +77,20 @@ OWN_TEXTS = [
     "NO 44 1850.05.14562",
     "0110-0001-5",
     "5555 5555 5555 4444",
+    # secrets (fake values; prefixes split from bodies so push-time scanners skip them)
+    "aws_access_key_id = AKIAIOSFODNN7EXAMPLE",
+    "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    '{"type": "service_account", "private_key_id": "d6c103ca54cbf7f2b7d4df4f81836fd4b78a5d03"}',
+    "Endpoint=sb://x.servicebus.windows.net/;SharedAccessKeyName=Root;Shared"
+    + "AccessKey=QEkzoZdRyoFb098C0HPpFoFatjrij8p7giVxy/zDps8=",
+    "GITHUB_TOKEN=ghp_" + "D0slStUQ0TurojmhknYyigtuncz0tvuobLiD",
+    "token: glpat-" + "KobSKzyZkzIsJhL9mALN",
+    "SLACK=xoxb-" + "2748291048-4820193847261-dKD5ERROD9L8tTb5Xt6hVAVE",
+    "stripe.api_key = 'sk_live_" + "EdCf0xOfHqW0rskqvZNxX8NB'",
+    "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.uHAAIPakQYL9vmI05vyEmAoD1orYgwdEDTaOdnWYYmA",
+    "-----BEGIN RSA PRIVATE KEY-----\nb7rzPYgQvMlWul3g6RL5E38GT+ExIOwmUH3K1xqFS/t4U5hjkwh8vyfEqBkR+/6L\n-----END RSA PRIVATE KEY-----",
+    "postgres://app:S3cr3t-Pa55@db.internal:5432/app",
+    'API_KEY = "Zq8vN3xLr2Tw5Yb7Kd1Hs4Jm"',
 ]
 
 

@@ -70,7 +70,7 @@ NAME_HINTS: dict[str, frozenset[str]] = {
         {"phone", "phone_number", "telephone", "tel", "mobile", "cell", "msisdn", "fax"}
     ),
     "US_SSN": frozenset({"ssn", "social_security_number", "social_security"}),
-    "CREDIT_CARD": frozenset({"card", "card_number", "cc_number", "credit_card", "ccn", "pan"}),
+    "CREDIT_CARD": frozenset({"card", "card_number", "cc", "cc_number", "credit_card", "ccn", "pan"}),
     "IBAN_CODE": frozenset({"iban", "iban_code"}),
     "IP_ADDRESS": frozenset({"ip", "ip_address", "ipv4", "ipv6", "client_ip"}),
     "LOCATION": frozenset({"city", "country", "location", "state", "town"}),

@@ -18,7 +18,8 @@ from ingestguard.detectors.recognizers.spec import RecognizerSpec
 
 MIN_DIGITS = 7
 REGIONS = ("US", "GB", "CA", "DE", "FR", "IN", "IL", "BR")
-CANDIDATE = r"(?<![\w+])\+?\(?\d(?:[\s().\-/]{0,2}\d){6,14}(?!\w)"
+# Not glued to a longer token by "-" or "." (UUIDs, versions, part numbers).
+CANDIDATE = r"(?<![\w+])(?<!\w[-.])\+?\(?\d(?:[\s().\-/]{0,2}\d){6,14}(?!\w)(?![-.]\w)"
 # Digit runs that are addresses and dates, not phone numbers.
 _IPV4_SHAPE = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _DATE_SHAPE = re.compile(r"(?:19|20)\d{2}[-./]\d{1,2}[-./]\d{1,2}")
@@ -51,6 +52,8 @@ class PhoneNumberRecognizer(PatternRecognizer):
             or _DATE_SHAPE.search(text)
         ):
             return False
+        if "." in text and any(len(g) == 1 for g in re.split(r"\D+", text.strip("+("))[1:]):
+            return False  # a version number such as 74.0.3729.131
         for region in (None,) if text.startswith("+") else self.regions:
             try:
                 number = phonenumbers.parse(text, region)

@@ -52,7 +52,7 @@ def known_issuer(number: str) -> bool:
     return False
 
 
-class CreditCardRecognizer(ValidatedPatternRecognizer):
+class CheckedCreditCardRecognizer(ValidatedPatternRecognizer):
     ENTITY = "CREDIT_CARD"
     REGEX = r"[0-9](?:[ -]?[0-9]){12,18}"
 
@@ -64,7 +64,7 @@ class CreditCardRecognizer(ValidatedPatternRecognizer):
         )
 
 
-class IbanRecognizer(ValidatedPatternRecognizer):
+class CheckedIbanRecognizer(ValidatedPatternRecognizer):
     """Country length and mod-97 check, plus the country's own BBAN check
     where stdnum knows one."""
 
@@ -146,7 +146,7 @@ class EuVatRecognizer(ValidatedPatternRecognizer):
         return vat.is_valid(re.sub(r"[ .:\-/()]", "", candidate).upper())
 
 
-class AbaRoutingRecognizer(ValidatedPatternRecognizer):
+class CheckedAbaRoutingRecognizer(ValidatedPatternRecognizer):
     """3-7-1 weighted check (stdnum) and a Federal Reserve prefix: 00-12 banks,
     21-32 thrifts, 61-72 electronic, 80 traveller's cheques."""
 
@@ -166,13 +166,13 @@ class AbaRoutingRecognizer(ValidatedPatternRecognizer):
 
 _VAT_PREFIXES = "|".join(_VAT_BODIES)
 SPECS: list[RecognizerSpec] = [
-    RecognizerSpec("CREDIT_CARD", CreditCardRecognizer, r"\b[0-9](?:[ -]?[0-9]){12,18}\b"),
-    RecognizerSpec("IBAN_CODE", IbanRecognizer, r"(?i)\b[a-z]{2} ?[0-9]{2}[ .\-]?[a-z0-9]{2}"),
+    RecognizerSpec("CREDIT_CARD", CheckedCreditCardRecognizer, r"\b[0-9](?:[ -]?[0-9]){12,18}\b"),
+    RecognizerSpec("IBAN_CODE", CheckedIbanRecognizer, r"(?i)\b[a-z]{2} ?[0-9]{2}[ .\-]?[a-z0-9]{2}"),
     RecognizerSpec("SWIFT_BIC", SwiftBicRecognizer, r"\b[A-Z]{6}[A-Z0-9]{2}"),
     RecognizerSpec(
         "EU_VAT",
         EuVatRecognizer,
         rf"(?i)\b(?:{_VAT_PREFIXES})[ .:\-]{{0,3}}[(a-z0-9]{{0,2}}[ .\-)]{{0,2}}[0-9]",
     ),
-    RecognizerSpec("ABA_ROUTING_NUMBER", AbaRoutingRecognizer, r"\b[0-9]{4}-?[0-9]{4}-?[0-9]\b"),
+    RecognizerSpec("ABA_ROUTING_NUMBER", CheckedAbaRoutingRecognizer, r"\b[0-9]{4}-?[0-9]{4}-?[0-9]\b"),
 ]

@@ -53,7 +53,7 @@ class UsZipCodeRecognizer(PatternRecognizer):
         )
 
 
-class UkPostcodeRecognizer(PatternRecognizer):
+class CheckedUkPostcodeRecognizer(PatternRecognizer):
     def __init__(self) -> None:
         super().__init__(
             supported_entity="UK_POSTCODE",
@@ -65,7 +65,7 @@ class UkPostcodeRecognizer(PatternRecognizer):
                 )
             ],
             global_regex_flags=0,
-            name="UkPostcodeRecognizer",
+            name="CheckedUkPostcodeRecognizer",
         )
 
 
@@ -97,7 +97,7 @@ class AgeRecognizer(PatternRecognizer):
 SPECS: list[RecognizerSpec] = [
     RecognizerSpec("STREET_ADDRESS", StreetAddressRecognizer, r"(?i)\d \w|p\.? ?o\.? box"),
     RecognizerSpec("US_ZIP_CODE", UsZipCodeRecognizer, r"[A-Z]{2} \d{5}"),
-    RecognizerSpec("UK_POSTCODE", UkPostcodeRecognizer, r"[A-Z]\d|GIR 0AA"),
+    RecognizerSpec("UK_POSTCODE", CheckedUkPostcodeRecognizer, r"[A-Z]\d|GIR 0AA"),
     RecognizerSpec("DATE_OF_BIRTH", DateOfBirthRecognizer, r"(?i)birth|born|d\.?o\.?b"),
     RecognizerSpec("AGE", AgeRecognizer, r"(?i)years?[ -]old|age"),
 ]

@@ -30,7 +30,7 @@ from ingestguard.detectors.recognizers.spec import RecognizerSpec
 from ingestguard.detectors.recognizers.validated import ValidatedPatternRecognizer, digits, has_separator
 
 
-class UsSsnRecognizer(ValidatedPatternRecognizer):
+class CheckedUsSsnRecognizer(ValidatedPatternRecognizer):
     """Area 000, 666 and 900-999, group 00 and serial 0000 are never issued.
 
     stdnum's rules, except its blacklist of publicised numbers (078-05-1120,
@@ -50,7 +50,7 @@ class UsSsnRecognizer(ValidatedPatternRecognizer):
         return has_separator(candidate)
 
 
-class UsItinRecognizer(ValidatedPatternRecognizer):
+class CheckedUsItinRecognizer(ValidatedPatternRecognizer):
     ENTITY = "US_ITIN"
     REGEX = r"9[0-9]{2}([- ]?)[0-9]{2}\1[0-9]{4}"
 
@@ -74,7 +74,7 @@ class UsEinRecognizer(ValidatedPatternRecognizer):
         return "-" in candidate
 
 
-class UkNinoRecognizer(ValidatedPatternRecognizer):
+class CheckedUkNinoRecognizer(ValidatedPatternRecognizer):
     """No checksum exists (stdnum has no module): the prefix letters HMRC never
     issues are excluded, and without its A-D suffix a match stays weak."""
 
@@ -104,7 +104,7 @@ class UkNhsRecognizer(ValidatedPatternRecognizer):
         return " " in candidate
 
 
-class CaSinRecognizer(ValidatedPatternRecognizer):
+class CheckedCaSinRecognizer(ValidatedPatternRecognizer):
     """Luhn and issuing-province digit (stdnum; 0 and 8 are never issued)."""
 
     ENTITY = "CA_SIN"
@@ -117,7 +117,7 @@ class CaSinRecognizer(ValidatedPatternRecognizer):
         return has_separator(candidate)
 
 
-class DeTaxIdRecognizer(ValidatedPatternRecognizer):
+class CheckedDeTaxIdRecognizer(ValidatedPatternRecognizer):
     """Steuer-IdNr: ISO 7064 check digit and the digit-repetition rule (stdnum)."""
 
     ENTITY = "DE_TAX_ID"
@@ -141,7 +141,7 @@ class FrNirRecognizer(ValidatedPatternRecognizer):
         return nir.is_valid(candidate.replace(" ", "").upper())
 
 
-class EsNifRecognizer(ValidatedPatternRecognizer):
+class CheckedEsNifRecognizer(ValidatedPatternRecognizer):
     """Personal NIFs: the DNI (8 digits and a mod-23 letter) and the K, L and
     M forms. The X, Y and Z forms are ES_NIE; company CIFs are not personal."""
 
@@ -153,7 +153,7 @@ class EsNifRecognizer(ValidatedPatternRecognizer):
         return dni.is_valid(number) if number[0].isdigit() else nif.is_valid(number)
 
 
-class EsNieRecognizer(ValidatedPatternRecognizer):
+class CheckedEsNieRecognizer(ValidatedPatternRecognizer):
     ENTITY = "ES_NIE"
     REGEX = r"[XYZ][ -]?[0-9]{7}[ -]?[A-Z]"
 
@@ -161,7 +161,7 @@ class EsNieRecognizer(ValidatedPatternRecognizer):
         return nie.is_valid(re.sub(r"[ -]", "", candidate).upper())
 
 
-class ItFiscalCodeRecognizer(ValidatedPatternRecognizer):
+class CheckedItFiscalCodeRecognizer(ValidatedPatternRecognizer):
     """16-character personal code, omocodia letters included; the check letter
     and the birth date are verified (stdnum)."""
 
@@ -186,7 +186,7 @@ class NlBsnRecognizer(ValidatedPatternRecognizer):
         return "." in candidate
 
 
-class InAadhaarRecognizer(ValidatedPatternRecognizer):
+class CheckedInAadhaarRecognizer(ValidatedPatternRecognizer):
     """Verhoeff check, no leading 0 or 1, no palindromes (stdnum)."""
 
     ENTITY = "IN_AADHAAR"
@@ -199,7 +199,7 @@ class InAadhaarRecognizer(ValidatedPatternRecognizer):
         return has_separator(candidate)
 
 
-class InPanRecognizer(ValidatedPatternRecognizer):
+class CheckedInPanRecognizer(ValidatedPatternRecognizer):
     """No checksum: the holder-type letter is checked (stdnum), and letters must
     be capitals, since lower-case words with digits are common in free text."""
 
@@ -211,26 +211,26 @@ class InPanRecognizer(ValidatedPatternRecognizer):
 
 
 SPECS: list[RecognizerSpec] = [
-    RecognizerSpec("US_SSN", UsSsnRecognizer, r"\b[0-9]{3}[- ]?[0-9]{2}[- ]?[0-9]{4}\b"),
-    RecognizerSpec("US_ITIN", UsItinRecognizer, r"\b9[0-9]{2}[- ]?[0-9]{2}[- ]?[0-9]{4}\b"),
+    RecognizerSpec("US_SSN", CheckedUsSsnRecognizer, r"\b[0-9]{3}[- ]?[0-9]{2}[- ]?[0-9]{4}\b"),
+    RecognizerSpec("US_ITIN", CheckedUsItinRecognizer, r"\b9[0-9]{2}[- ]?[0-9]{2}[- ]?[0-9]{4}\b"),
     RecognizerSpec("US_EIN", UsEinRecognizer, r"\b[0-9]{2}-?[0-9]{7}\b"),
-    RecognizerSpec("UK_NINO", UkNinoRecognizer, r"(?i)\b[a-z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2}"),
+    RecognizerSpec("UK_NINO", CheckedUkNinoRecognizer, r"(?i)\b[a-z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2}"),
     RecognizerSpec("UK_NHS", UkNhsRecognizer, r"\b[0-9]{3}[- ]?[0-9]{3}[- ]?[0-9]{4}\b"),
-    RecognizerSpec("CA_SIN", CaSinRecognizer, r"\b[0-9]{3}[- ]?[0-9]{3}[- ]?[0-9]{3}\b"),
-    RecognizerSpec("DE_TAX_ID", DeTaxIdRecognizer, r"\b[0-9]{2} ?[0-9]{3} ?[0-9]{3} ?[0-9]{3}\b"),
+    RecognizerSpec("CA_SIN", CheckedCaSinRecognizer, r"\b[0-9]{3}[- ]?[0-9]{3}[- ]?[0-9]{3}\b"),
+    RecognizerSpec("DE_TAX_ID", CheckedDeTaxIdRecognizer, r"\b[0-9]{2} ?[0-9]{3} ?[0-9]{3} ?[0-9]{3}\b"),
     RecognizerSpec(
         "FR_NIR",
         FrNirRecognizer,
         r"(?i)\b[1-478] ?[0-9]{2} ?[0-9]{2} ?[0-9][0-9ab] ?[0-9]{3} ?[0-9]{3} ?[0-9]{2}\b",
     ),
-    RecognizerSpec("ES_NIF", EsNifRecognizer, r"(?i)\b[0-9klm][0-9]{7}[ -]?[a-z]\b"),
-    RecognizerSpec("ES_NIE", EsNieRecognizer, r"(?i)\b[xyz][ -]?[0-9]{7}[ -]?[a-z]\b"),
+    RecognizerSpec("ES_NIF", CheckedEsNifRecognizer, r"(?i)\b[0-9klm][0-9]{7}[ -]?[a-z]\b"),
+    RecognizerSpec("ES_NIE", CheckedEsNieRecognizer, r"(?i)\b[xyz][ -]?[0-9]{7}[ -]?[a-z]\b"),
     RecognizerSpec(
         "IT_FISCAL_CODE",
-        ItFiscalCodeRecognizer,
+        CheckedItFiscalCodeRecognizer,
         r"(?i)\b[a-z]{6}[0-9lmnpqrstuv]{2}[abcdehlmprst][0-9lmnpqrstuv]{2}[a-z][0-9lmnpqrstuv]{3}[a-z]\b",
     ),
     RecognizerSpec("NL_BSN", NlBsnRecognizer, r"\b[0-9]{4}\.?[0-9]{2}\.?[0-9]{3}\b"),
-    RecognizerSpec("IN_AADHAAR", InAadhaarRecognizer, r"\b[2-9][0-9]{3}[ -]?[0-9]{4}[ -]?[0-9]{4}\b"),
-    RecognizerSpec("IN_PAN", InPanRecognizer, r"\b[A-Z]{3}[ABCFGHJLPTK][A-Z][0-9]{4}[A-Z]\b"),
+    RecognizerSpec("IN_AADHAAR", CheckedInAadhaarRecognizer, r"\b[2-9][0-9]{3}[ -]?[0-9]{4}[ -]?[0-9]{4}\b"),
+    RecognizerSpec("IN_PAN", CheckedInPanRecognizer, r"\b[A-Z]{3}[ABCFGHJLPTK][A-Z][0-9]{4}[A-Z]\b"),
 ]

@@ -59,10 +59,15 @@ class Detector:
     def analyze(self, text: str) -> list[Finding]:
         return list(self.analyze_batch([text])[0])
 
-    def analyze_batch(self, texts: Sequence[str] | pa.Array) -> list[Sequence[Finding]]:
-        """Findings per text, overlaps merged; pass distinct texts, nulls find nothing."""
+    def analyze_batch(
+        self, texts: Sequence[str] | pa.Array, context: Sequence[str] = ()
+    ) -> list[Sequence[Finding]]:
+        """Findings per text, overlaps merged; pass distinct texts, nulls find nothing.
+
+        `context`: words that hold for every text, such as its column's name.
+        """
         array = texts if isinstance(texts, pa.Array) else pa.array(texts, pa.large_string())
-        found = self.sweep.find(array)
+        found = self.sweep.find(array, context)
         if self.ner is not None:
             values = [v or "" for v in array.to_pylist()]
             for row, named in enumerate(self.ner.find(values)):

@@ -76,6 +76,7 @@ NAME_HINTS: dict[str, frozenset[str]] = {
     "LOCATION": frozenset({"city", "country", "location", "state", "town"}),
     "STREET_ADDRESS": frozenset({"address", "street", "street_address", "address_line", "address1", "addr"}),
     "DATE_OF_BIRTH": frozenset({"dob", "birthday", "birth_date", "birthdate", "date_of_birth"}),
+    "US_ZIP_CODE": frozenset({"zip", "zipcode", "zip_code", "postal_code", "postcode"}),
 }
 
 
@@ -365,13 +366,14 @@ def classify_column(
     # Patterns first on a small part of the sample: a column that is clearly one
     # entity is decided there; anything less clear reads the whole sample.
     first = distinct[:EARLY_SAMPLE]
-    whole, hit, total = shares(first, patterns.analyze_batch(first))
+    name_words = normalized_name(name).split("_")
+    whole, hit, total = shares(first, patterns.analyze_batch(first, name_words))
     pick = _entity_over_threshold(whole, total, hint, policy)
     if pick is not None and pick[1] >= EARLY_SHARE and len(first) < len(distinct):
         reasons.append(f"decided on {len(first)} distinct sampled values ({total} rows)")
     elif len(first) < len(distinct):
         rest = distinct[EARLY_SAMPLE:]
-        more_whole, more_hit, more_total = shares(rest, patterns.analyze_batch(rest))
+        more_whole, more_hit, more_total = shares(rest, patterns.analyze_batch(rest, name_words))
         whole, hit, total = whole + more_whole, hit + more_hit, total + more_total
         pick = _entity_over_threshold(whole, total, hint, policy)
     # Only columns the patterns say nothing about can be name or place columns.

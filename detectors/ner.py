@@ -14,7 +14,7 @@ from pathlib import Path
 import spacy
 from spacy.language import Language
 
-from ingestguard.detectors.finding import Finding
+from ingestguard.detectors.finding import NER_RECOGNIZER, Finding
 from ingestguard.errors import ModelNotFoundError
 
 # spaCy's OntoNotes labels as Presidio names them.
@@ -87,7 +87,7 @@ class NerScanner:
         for doc in self.nlp.pipe(texts, batch_size=BATCH_SIZE, n_process=processes):
             out.append(
                 [
-                    Finding(LABELS[e.label_], e.start_char, e.end_char, NER_SCORE, "SpacyNer")
+                    Finding(LABELS[e.label_], e.start_char, e.end_char, NER_SCORE, NER_RECOGNIZER)
                     for e in doc.ents
                     if e.label_ in self.wanted
                 ]

@@ -8,12 +8,21 @@ cannot hold an entity, almost no Python runs at all.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingestguard.detectors.finding import Finding
 from ingestguard.detectors.recognizers.spec import RecognizerSpec
+
+# Presidio's default context similarity factor and a window of a few words.
+CONTEXT_BOOST = 0.35
+CONTEXT_BEFORE = 40
+CONTEXT_AFTER = 20
+_WORD = re.compile(r"[a-z0-9#]+")
 
 
 class PatternSweep:
@@ -27,11 +36,12 @@ class PatternSweep:
     def entities(self) -> list[str]:
         return [spec.entity for spec, _, _ in self._recognizers]
 
-    def find(self, values: pa.Array) -> dict[int, list[Finding]]:
+    def find(self, values: pa.Array, context: Sequence[str] = ()) -> dict[int, list[Finding]]:
         """Findings by position, for the values that have any (nulls never do).
 
         Sparse, because most values of most columns hold nothing; pass distinct
-        values, each is analyzed once.
+        values, each is analyzed once. `context` words (a column's name) count
+        as present in every value.
         """
         out: dict[int, list[Finding]] = {}
         if not len(values) or self._any is None:
@@ -48,10 +58,27 @@ class PatternSweep:
             for hit, text in zip(hits, subset.take(pa.array(hits)).to_pylist(), strict=True):
                 row = int(candidates[hit])
                 for r in recognizer.analyze(text, [spec.entity], None):
-                    if r.score >= threshold:
-                        found = Finding(spec.entity, r.start, r.end, round(float(r.score), 4), name)
+                    score = float(r.score)
+                    if score < threshold and _near_context(text, r.start, r.end, recognizer.context, context):
+                        score = min(1.0, score + CONTEXT_BOOST)
+                    if score >= threshold:
+                        found = Finding(spec.entity, r.start, r.end, round(score, 4), name)
                         out.setdefault(row, []).append(found)
         return out
+
+
+def _near_context(
+    text: str, start: int, end: int, words: Sequence[str] | None, column_words: Sequence[str]
+) -> bool:
+    """A context word within a few words before the finding (or just after),
+    or in the column's name: Presidio's context rule, made cheap."""
+    if not words:
+        return False
+    wanted = {w.lower() for w in words}
+    if wanted & set(column_words):
+        return True
+    window = text[max(0, start - CONTEXT_BEFORE) : start] + " " + text[end : end + CONTEXT_AFTER]
+    return bool(wanted & set(_WORD.findall(window.lower())))
 
 
 def _true_positions(mask: pa.Array) -> np.ndarray:

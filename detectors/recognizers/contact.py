@@ -12,11 +12,13 @@ from __future__ import annotations
 import re
 
 import phonenumbers
-from presidio_analyzer import Pattern, PatternRecognizer
+from presidio_analyzer import Pattern, PatternRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from ingestguard.detectors.recognizers.spec import RecognizerSpec
 
 MIN_DIGITS = 7
+BARE_DIGITS_SCORE = 0.3
 REGIONS = ("US", "GB", "CA", "DE", "FR", "IN", "IL", "BR")
 # Not glued to a longer token by "-" or "." (UUIDs, versions, part numbers).
 CANDIDATE = r"(?<![\w+])(?<!\w[-.])\+?\(?\d(?:[\s().\-/]{0,2}\d){6,14}(?!\w)(?![-.]\w)"
@@ -28,7 +30,18 @@ PREFILTER = r"\b\d(?:[\s().\-/]{0,2}\d){6,}"
 
 
 class PhoneNumberRecognizer(PatternRecognizer):
-    CONTEXT = ["phone", "number", "telephone", "tel", "cell", "cellphone", "mobile", "call", "fax"]
+    CONTEXT = [
+        "phone",
+        "telephone",
+        "tel",
+        "cell",
+        "cellphone",
+        "mobile",
+        "call",
+        "fax",
+        "msisdn",
+        "whatsapp",
+    ]
 
     def __init__(self, regions: tuple[str, ...] = REGIONS) -> None:
         self.regions = regions
@@ -38,6 +51,21 @@ class PhoneNumberRecognizer(PatternRecognizer):
             context=self.CONTEXT,
             name="PhoneNumberRecognizer",
         )
+
+    def analyze(
+        self,
+        text: str,
+        entities: list[str],
+        nlp_artifacts: NlpArtifacts | None = None,
+        regex_flags: int | None = None,
+    ) -> list[RecognizerResult]:
+        """A bare run of digits is as likely an order or account number: it needs
+        a context word ("phone", "call", a column named `msisdn`) to count."""
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        for r in results:
+            if text[r.start : r.end].isdigit():
+                r.score = BARE_DIGITS_SCORE
+        return results
 
     def invalidate_result(self, pattern_text: str) -> bool:
         """Drop candidates no region's numbering plan accepts. A valid number keeps

@@ -54,6 +54,7 @@ def known_issuer(number: str) -> bool:
 
 class CheckedCreditCardRecognizer(ValidatedPatternRecognizer):
     ENTITY = "CREDIT_CARD"
+    CONTEXT = ("card", "credit", "visa", "mastercard", "amex", "cc", "payment")
     REGEX = r"[0-9](?:[ -]?[0-9]){12,18}"
 
     def is_valid(self, candidate: str) -> bool:
@@ -69,6 +70,7 @@ class CheckedIbanRecognizer(ValidatedPatternRecognizer):
     where stdnum knows one."""
 
     ENTITY = "IBAN_CODE"
+    CONTEXT = ("iban", "bank", "account")
     # Printed in groups of four (the last one shorter) or run together.
     REGEX = r"[A-Z]{2}[0-9]{2}(?:([ -])[A-Z0-9]{4}(?:\1[A-Z0-9]{4}){1,6}(?:\1[A-Z0-9]{1,3})?|[A-Z0-9]{11,30})"
     # National layouts (NO 44 1850.05.14562, ES72 2013-0692-81-0201150993),
@@ -85,6 +87,7 @@ class SwiftBicRecognizer(ValidatedPatternRecognizer):
     branch of a head office."""
 
     ENTITY = "SWIFT_BIC"
+    CONTEXT = ("swift", "bic", "bank")
     BASE_SCORE = 0.4
     REGEX = r"(?-i:[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?)"
 
@@ -140,6 +143,7 @@ class EuVatRecognizer(ValidatedPatternRecognizer):
     Northern Ireland), then that state's check digits (stdnum)."""
 
     ENTITY = "EU_VAT"
+    CONTEXT = ("vat", "btw", "ust", "tva", "iva", "mwst")
     REGEX = "(?:" + "|".join(rf"{cc}[ .:\-]{{0,3}}(?:{body})" for cc, body in _VAT_BODIES.items()) + ")"
 
     def is_valid(self, candidate: str) -> bool:
@@ -151,6 +155,7 @@ class CheckedAbaRoutingRecognizer(ValidatedPatternRecognizer):
     21-32 thrifts, 61-72 electronic, 80 traveller's cheques."""
 
     ENTITY = "ABA_ROUTING_NUMBER"
+    CONTEXT = ("aba", "routing", "rtn", "transit")
     REGEX = r"[0-9]{4}(-?)[0-9]{4}\1[0-9]"
 
     def is_valid(self, candidate: str) -> bool:
@@ -167,7 +172,7 @@ class CheckedAbaRoutingRecognizer(ValidatedPatternRecognizer):
 _VAT_PREFIXES = "|".join(_VAT_BODIES)
 SPECS: list[RecognizerSpec] = [
     RecognizerSpec("CREDIT_CARD", CheckedCreditCardRecognizer, r"\b[0-9](?:[ -]?[0-9]){12,18}\b"),
-    RecognizerSpec("IBAN_CODE", CheckedIbanRecognizer, r"(?i)\b[a-z]{2} ?[0-9]{2}[ .\-]?[a-z0-9]{2}"),
+    RecognizerSpec("IBAN_CODE", CheckedIbanRecognizer, r"(?i)\b[a-z]{2} ?[0-9]{2}"),
     RecognizerSpec("SWIFT_BIC", SwiftBicRecognizer, r"\b[A-Z]{6}[A-Z0-9]{2}"),
     RecognizerSpec(
         "EU_VAT",

@@ -47,7 +47,12 @@ class UsZipCodeRecognizer(PatternRecognizer):
     def __init__(self) -> None:
         super().__init__(
             supported_entity="US_ZIP_CODE",
-            patterns=[Pattern("state then ZIP", rf"(?<=\b(?:{_US_STATES}) )\d{{5}}(?:-\d{{4}})?\b", 0.6)],
+            patterns=[
+                Pattern("state then ZIP", rf"(?<=\b(?:{_US_STATES}) )\d{{5}}(?:-\d{{4}})?\b", 0.6),
+                # A bare ZIP only with a context word ("ZIP 94105", a `zip` column).
+                Pattern("ZIP", r"(?<![\w.,-])\d{5}(?:-\d{4})?(?![\w.,-]\d|\w)", 0.3),
+            ],
+            context=["zip", "zipcode", "postal", "postcode"],
             global_regex_flags=0,
             name="UsZipCodeRecognizer",
         )
@@ -96,7 +101,7 @@ class AgeRecognizer(PatternRecognizer):
 
 SPECS: list[RecognizerSpec] = [
     RecognizerSpec("STREET_ADDRESS", StreetAddressRecognizer, r"(?i)\d \w|p\.? ?o\.? box"),
-    RecognizerSpec("US_ZIP_CODE", UsZipCodeRecognizer, r"[A-Z]{2} \d{5}"),
+    RecognizerSpec("US_ZIP_CODE", UsZipCodeRecognizer, r"\d{5}"),
     RecognizerSpec("UK_POSTCODE", CheckedUkPostcodeRecognizer, r"[A-Z]\d|GIR 0AA"),
     RecognizerSpec("DATE_OF_BIRTH", DateOfBirthRecognizer, r"(?i)birth|born|d\.?o\.?b"),
     RecognizerSpec("AGE", AgeRecognizer, r"(?i)years?[ -]old|age"),

@@ -39,6 +39,7 @@ class CheckedUsSsnRecognizer(ValidatedPatternRecognizer):
     """
 
     ENTITY = "US_SSN"
+    CONTEXT = ("ssn", "social", "security", "ss#", "ssid")
     REGEX = r"[0-9]{3}([- ]?)[0-9]{2}\1[0-9]{4}"
 
     def is_valid(self, candidate: str) -> bool:
@@ -52,6 +53,7 @@ class CheckedUsSsnRecognizer(ValidatedPatternRecognizer):
 
 class CheckedUsItinRecognizer(ValidatedPatternRecognizer):
     ENTITY = "US_ITIN"
+    CONTEXT = ("itin", "taxpayer", "tin")
     REGEX = r"9[0-9]{2}([- ]?)[0-9]{2}\1[0-9]{4}"
 
     def is_valid(self, candidate: str) -> bool:
@@ -65,6 +67,7 @@ class UsEinRecognizer(ValidatedPatternRecognizer):
     """The two-digit prefix must be an IRS campus code (stdnum)."""
 
     ENTITY = "US_EIN"
+    CONTEXT = ("ein", "employer", "fein", "tin")
     REGEX = r"[0-9]{2}-?[0-9]{7}"
 
     def is_valid(self, candidate: str) -> bool:
@@ -79,6 +82,7 @@ class CheckedUkNinoRecognizer(ValidatedPatternRecognizer):
     issues are excluded, and without its A-D suffix a match stays weak."""
 
     ENTITY = "UK_NINO"
+    CONTEXT = ("nino", "national", "insurance", "ni")
     REGEX = r"[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]( ?)[0-9]{2}\1[0-9]{2}\1[0-9]{2}(?: ?[A-D])?"
     _NEVER_ISSUED = frozenset({"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"})
 
@@ -95,6 +99,7 @@ class UkNhsRecognizer(ValidatedPatternRecognizer):
     written, and one in eleven of those passes the check."""
 
     ENTITY = "UK_NHS"
+    CONTEXT = ("nhs", "health", "patient")
     REGEX = r"[0-9]{3}([- ]?)[0-9]{3}\1[0-9]{4}"
 
     def is_valid(self, candidate: str) -> bool:
@@ -108,6 +113,7 @@ class CheckedCaSinRecognizer(ValidatedPatternRecognizer):
     """Luhn and issuing-province digit (stdnum; 0 and 8 are never issued)."""
 
     ENTITY = "CA_SIN"
+    CONTEXT = ("sin", "social", "insurance")
     REGEX = r"[0-9]{3}([- ]?)[0-9]{3}\1[0-9]{3}"
 
     def is_valid(self, candidate: str) -> bool:
@@ -121,6 +127,7 @@ class CheckedDeTaxIdRecognizer(ValidatedPatternRecognizer):
     """Steuer-IdNr: ISO 7064 check digit and the digit-repetition rule (stdnum)."""
 
     ENTITY = "DE_TAX_ID"
+    CONTEXT = ("steuer", "steuerid", "steuernummer", "idnr", "identifikationsnummer", "tax")
     REGEX = r"[0-9]{2}( ?)[0-9]{3}\1[0-9]{3}\1[0-9]{3}"
 
     def is_valid(self, candidate: str) -> bool:
@@ -135,6 +142,7 @@ class FrNirRecognizer(ValidatedPatternRecognizer):
     key (stdnum): one random run in thousands passes, bare or spaced."""
 
     ENTITY = "FR_NIR"
+    CONTEXT = ("nir", "insee", "securite", "sociale")
     REGEX = r"[1-478]( ?)[0-9]{2}\1[0-9]{2}\1(?:[0-9]{2}|2[AB])\1[0-9]{3}\1[0-9]{3}\1[0-9]{2}"
 
     def is_valid(self, candidate: str) -> bool:
@@ -146,6 +154,7 @@ class CheckedEsNifRecognizer(ValidatedPatternRecognizer):
     M forms. The X, Y and Z forms are ES_NIE; company CIFs are not personal."""
 
     ENTITY = "ES_NIF"
+    CONTEXT = ("nif", "dni")
     REGEX = r"(?:[0-9]{8}|[KLM][0-9]{7})[ -]?[A-Z]"
 
     def is_valid(self, candidate: str) -> bool:
@@ -155,6 +164,7 @@ class CheckedEsNifRecognizer(ValidatedPatternRecognizer):
 
 class CheckedEsNieRecognizer(ValidatedPatternRecognizer):
     ENTITY = "ES_NIE"
+    CONTEXT = ("nie", "extranjero")
     REGEX = r"[XYZ][ -]?[0-9]{7}[ -]?[A-Z]"
 
     def is_valid(self, candidate: str) -> bool:
@@ -166,6 +176,7 @@ class CheckedItFiscalCodeRecognizer(ValidatedPatternRecognizer):
     and the birth date are verified (stdnum)."""
 
     ENTITY = "IT_FISCAL_CODE"
+    CONTEXT = ("codice", "fiscale", "cf")
     _OMO = "[0-9LMNPQRSTUV]"
     REGEX = rf"[A-Z]{{6}}{_OMO}{{2}}[ABCDEHLMPRST]{_OMO}{{2}}[A-Z]{_OMO}{{3}}[A-Z]"
 
@@ -177,6 +188,7 @@ class NlBsnRecognizer(ValidatedPatternRecognizer):
     """Eleven-proof (stdnum); the 4-2-3 dotted layout is the distinctive one."""
 
     ENTITY = "NL_BSN"
+    CONTEXT = ("bsn", "burgerservicenummer", "sofinummer")
     REGEX = r"[0-9]{4}(\.?)[0-9]{2}\1[0-9]{3}"
 
     def is_valid(self, candidate: str) -> bool:
@@ -190,6 +202,7 @@ class CheckedInAadhaarRecognizer(ValidatedPatternRecognizer):
     """Verhoeff check, no leading 0 or 1, no palindromes (stdnum)."""
 
     ENTITY = "IN_AADHAAR"
+    CONTEXT = ("aadhaar", "aadhar", "uid", "uidai")
     REGEX = r"[2-9][0-9]{3}([ -]?)[0-9]{4}\1[0-9]{4}"
 
     def is_valid(self, candidate: str) -> bool:
@@ -204,6 +217,7 @@ class CheckedInPanRecognizer(ValidatedPatternRecognizer):
     be capitals, since lower-case words with digits are common in free text."""
 
     ENTITY = "IN_PAN"
+    CONTEXT = ("pan", "permanent", "account")
     REGEX = r"(?-i:[A-Z]{3}[ABCFGHJLPTK][A-Z][0-9]{4}[A-Z])"
 
     def is_valid(self, candidate: str) -> bool:

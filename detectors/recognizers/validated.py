@@ -1,10 +1,10 @@
 """A pattern recognizer whose score comes from a checksum, not from the regex.
 
-The sweep applies no context enhancement, so a candidate's score must be
-decided by what is in the match itself: a failed checksum drops it, a passed
-checksum in a distinctive layout scores 1.0, and a passed checksum on a bare
-digit run (which many order numbers satisfy by chance) keeps the pattern's
-base score, below the default reporting threshold of 0.5.
+A failed checksum drops a candidate, a passed checksum in a distinctive
+layout scores 1.0, and a passed checksum on a bare digit run (which many
+order numbers satisfy by chance) keeps the pattern's base score, below the
+default reporting threshold of 0.5, unless a context word stands near it or
+names its column (the sweep's context boost).
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ class ValidatedPatternRecognizer(PatternRecognizer):
     BASE_SCORE: ClassVar[float] = 0.3
     # Looser layouts, tried as well; an over-long match just fails validation.
     EXTRA_REGEXES: ClassVar[tuple[str, ...]] = ()
+    # Words that lift a bare-digit candidate over the threshold when they stand
+    # near it in the text, or name its column (see detectors/sweep.py).
+    CONTEXT: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self) -> None:
         name = type(self).__name__
@@ -35,6 +38,7 @@ class ValidatedPatternRecognizer(PatternRecognizer):
                 Pattern(f"{self.ENTITY} candidate {i}", EDGE_START + regex + EDGE_END, self.BASE_SCORE)
                 for i, regex in enumerate((self.REGEX, *self.EXTRA_REGEXES))
             ],
+            context=list(self.CONTEXT),
             name=name,
         )
 

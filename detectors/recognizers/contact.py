@@ -87,7 +87,11 @@ class PhoneNumberRecognizer(PatternRecognizer):
                 number = phonenumbers.parse(text, region)
             except phonenumbers.NumberParseException:
                 continue
-            if phonenumbers.is_valid_number(number):
+            # Written in international form, a number the plan could hold (such as
+            # the fictional +1-555 range) is a phone number for a guard's purposes.
+            if phonenumbers.is_valid_number(number) or (
+                region is None and phonenumbers.is_possible_number(number)
+            ):
                 return True
         return False
 

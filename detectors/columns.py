@@ -352,6 +352,18 @@ def classify_column(
     if hint:
         reasons.append(f"name suggests {hint}")
 
+    def entity_plan(entity: str, share: float) -> ColumnPlan:
+        return ColumnPlan(
+            name,
+            kind,
+            ColumnClass.ENTITY,
+            entity=entity,
+            action=policy.action_for(entity),
+            sample_size=n,
+            match_share=round(share, 4),
+            reasons=reasons,
+        )
+
     def shares(values: list[str], findings: list[Sequence[Finding]]) -> tuple[Counter, int, int]:
         whole: Counter = Counter()
         hit = 0
@@ -383,16 +395,7 @@ def classify_column(
         fitting = sum(counts[v] for v in distinct if _fits(shape, v))
         if fitting / n >= policy.classification.name_hint_share:
             reasons.append(f"the name says {entity} and {fitting / n:.0%} of sampled values have its shape")
-            return ColumnPlan(
-                name,
-                kind,
-                ColumnClass.ENTITY,
-                entity=entity,
-                action=policy.action_for(entity),
-                sample_size=n,
-                match_share=round(fitting / n, 4),
-                reasons=reasons,
-            )
+            return entity_plan(entity, fitting / n)
     ner_ran = pick is None and not hit and bool(set(detector.entities) - set(patterns.entities))
     if ner_ran:
         subset = distinct[:NER_SAMPLE]
@@ -414,16 +417,7 @@ def classify_column(
     if pick is not None:
         entity, share = pick
         reasons.append(f"{share:.0%} of sampled values are {entity} as a whole")
-        return ColumnPlan(
-            name,
-            kind,
-            ColumnClass.ENTITY,
-            entity=entity,
-            action=policy.action_for(entity),
-            sample_size=n,
-            match_share=round(share, 4),
-            reasons=reasons,
-        )
+        return entity_plan(entity, share)
     hit_share = round(hit / total, 4)
     words = sum(len(v.split()) * c for v, c in counts.items()) / n
     # NER misfires on codes and labels ("REF-00001" as a person): a few NER hits

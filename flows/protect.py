@@ -54,7 +54,7 @@ def protect_dataset(
         abort(done)
         raise errors[0]
     path = evidence_paths(Path(output_path), ctx.run_id, Path(evidence_dir) if evidence_dir else None)
-    record = finish_protect(ctx, done, key, get_engine(policy, key), path)
+    record = finish_protect(ctx, done, get_engine(policy, key), path)
     logger.info("run %s %s: evidence %s", ctx.run_id, record.evidence.status, record.evidence_path)
     return {
         "run_id": ctx.run_id,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -14,8 +13,8 @@ from ingestguard.errors import InputError, PolicyViolation
 from ingestguard.io import FilePair, TableSource, list_inputs, resolve_inputs
 from ingestguard.pipeline import Engine, get_engine, protect_table, scan_source
 from ingestguard.policy import Policy
-from ingestguard.reports.evidence import Evidence, build_evidence
-from ingestguard.runs import evidence_paths, key_for, new_run, protect_pairs, scan_paths
+from ingestguard.reports.evidence import Evidence
+from ingestguard.runs import evidence_paths, key_for, new_run, protect_pairs, run_evidence, scan_paths
 from ingestguard.transforms.spans import replace_spans
 
 Data = TypeVar("Data", pd.DataFrame, pa.Table)
@@ -48,21 +47,8 @@ class Guard:
         ctx = new_run(self.policy, self.policy_source, "library")
         if isinstance(data, (str, Path)):
             return scan_paths(list_inputs(data)[0], ctx)
-        outcome = scan_source(TableSource(_to_table(data)), get_engine(self.policy, None))
-        return build_evidence(
-            run_id=ctx.run_id,
-            mode="scan",
-            orchestrator="library",
-            started_at=ctx.started_at,
-            finished_at=datetime.now(UTC),
-            files=[outcome.to_dict()],
-            policy_sha256=self.policy.sha256(),
-            policy_source=self.policy_source,
-            fail_on=self.policy.fail_on,
-            key=None,
-            nlp_model=self.engine.detector.model_info(),
-            failure=None,
-        )
+        engine = get_engine(self.policy, None)
+        return run_evidence(ctx, "scan", [scan_source(TableSource(_to_table(data)), engine)], engine)
 
     def protect(self, data: Data) -> tuple[Data, Evidence]:
         """Protected copy of a DataFrame or Table (same type back) and its evidence.
@@ -71,21 +57,7 @@ class Guard:
         """
         ctx = new_run(self.policy, self.policy_source, "library")
         out, outcome = protect_table(_to_table(data), self.engine)
-        key = self.engine.key
-        evidence = build_evidence(
-            run_id=ctx.run_id,
-            mode="protect",
-            orchestrator="library",
-            started_at=ctx.started_at,
-            finished_at=datetime.now(UTC),
-            files=[outcome.to_dict()],
-            policy_sha256=self.policy.sha256(),
-            policy_source=self.policy_source,
-            fail_on=self.policy.fail_on,
-            key=key.to_evidence() if key else None,
-            nlp_model=self.engine.detector.model_info(),
-            failure=None,
-        )
+        evidence = run_evidence(ctx, "protect", [outcome], self.engine)
         if evidence.status != "passed":
             raise PolicyViolation(f"{evidence.failure}; nothing was returned")
         return (out.to_pandas() if isinstance(data, pd.DataFrame) else out), evidence

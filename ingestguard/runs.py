@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 from ingestguard.errors import PolicyViolation
 from ingestguard.io import FilePair, ParquetSource
@@ -65,27 +66,10 @@ def evidence_paths(output: Path, run_id: str, evidence_dir: Path | None) -> Path
 
 
 def finish_protect(
-    ctx: RunContext,
-    outcomes: list[FileOutcome],
-    key: Key | None,
-    engine: Engine,
-    evidence_path: Path,
+    ctx: RunContext, outcomes: list[FileOutcome], engine: Engine, evidence_path: Path
 ) -> RunRecord:
     """Decide the verdict, publish or discard the outputs, write evidence and report."""
-    evidence = build_evidence(
-        run_id=ctx.run_id,
-        mode="protect",
-        orchestrator=ctx.orchestrator,
-        started_at=ctx.started_at,
-        finished_at=datetime.now(UTC),
-        files=[o.to_dict() for o in outcomes],
-        policy_sha256=ctx.policy.sha256(),
-        policy_source=ctx.policy_source,
-        fail_on=ctx.policy.fail_on,
-        key=key.to_evidence() if key else None,
-        nlp_model=engine.detector.model_info(),
-        failure=None,
-    )
+    evidence = run_evidence(ctx, "protect", outcomes, engine)
     if evidence.status == "passed":
         commit(outcomes)
     else:
@@ -115,16 +99,23 @@ def protect_pairs(
     except BaseException:
         abort(outcomes)
         raise
-    return finish_protect(ctx, outcomes, key, engine, evidence_path)
+    return finish_protect(ctx, outcomes, engine, evidence_path)
 
 
 def scan_paths(paths: list[Path], ctx: RunContext, progress: Progress | None = None) -> Evidence:
     """Scan only: plans and findings for each file; writes nothing."""
     engine = get_engine(ctx.policy, None)
     outcomes = [scan_source(ParquetSource(p), engine, progress) for p in paths]
+    return run_evidence(ctx, "scan", outcomes, engine)
+
+
+def run_evidence(
+    ctx: RunContext, mode: Literal["protect", "scan"], outcomes: list[FileOutcome], engine: Engine
+) -> Evidence:
+    """The run's evidence from its outcomes; the verdict follows from them."""
     return build_evidence(
         run_id=ctx.run_id,
-        mode="scan",
+        mode=mode,
         orchestrator=ctx.orchestrator,
         started_at=ctx.started_at,
         finished_at=datetime.now(UTC),
@@ -132,7 +123,6 @@ def scan_paths(paths: list[Path], ctx: RunContext, progress: Progress | None = N
         policy_sha256=ctx.policy.sha256(),
         policy_source=ctx.policy_source,
         fail_on=ctx.policy.fail_on,
-        key=None,
+        key=engine.key.to_evidence() if engine.key and mode == "protect" else None,
         nlp_model=engine.detector.model_info(),
-        failure=None,
     )

@@ -127,7 +127,6 @@ def build_evidence(
     fail_on: list[str],
     key: dict | None,
     nlp_model: dict[str, str],
-    failure: str | None,
 ) -> Evidence:
     """Assemble counts and outcomes into the evidence document and its control results."""
     file_docs = [FileEvidence.model_validate({k: v for k, v in f.items() if k != "staging"}) for f in files]
@@ -143,8 +142,9 @@ def build_evidence(
             for entity, n in counts.items():
                 residual[entity] = residual.get(entity, 0) + n
     blocking = sorted(set(fail_on) & set(residual if mode == "protect" else findings))
-    status = "failed" if failure or blocking else "passed"
-    if blocking and not failure:
+    status = "failed" if blocking else "passed"
+    failure = None
+    if blocking:
         where = "left in the output" if mode == "protect" else "found in the input"
         failure = f"fail_on entities {', '.join(blocking)} {where}"
     controls = _control_results(mode, file_docs, residual, blocking, key)

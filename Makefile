@@ -21,6 +21,10 @@ $(VENV)/.test-installed: $(VENV)/.installed
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[bench]'
+	touch $@
+
 install: $(VENV)/.installed
 
 run: install
@@ -29,6 +33,9 @@ run: install
 
 test: $(VENV)/.test-installed
 	$(PY) -m pytest -q
+
+bench: $(VENV)/.bench-installed
+	$(PY) -m benchmarks.harness
 
 lint: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check .

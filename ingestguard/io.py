@@ -55,7 +55,9 @@ class ParquetSource:
         if path.stat().st_size == 0:
             raise InputError(f"input is an empty file (0 bytes): {path}")
         try:
-            self._file = pq.ParquetFile(path)
+            # pre_buffer keeps every row group it has read until the file is closed:
+            # memory would grow with the input instead of staying flat.
+            self._file = pq.ParquetFile(path, pre_buffer=False)
         except (pa.ArrowException, OSError):
             raise InputError(
                 f"input is not a readable Parquet file (bad magic bytes or truncated footer): {path}"

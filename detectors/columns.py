@@ -396,6 +396,11 @@ def classify_column(
         if fitting / n >= policy.classification.name_hint_share:
             reasons.append(f"the name says {entity} and {fitting / n:.0%} of sampled values have its shape")
             return entity_plan(entity, fitting / n)
+    if pick is None and not hit and hint not in NER_ENTITIES and _categorical(len(distinct), n):
+        reasons.append(
+            f"{len(distinct)} repeated values with no pattern entity: categories, not people or places"
+        )
+        return ColumnPlan(name, kind, ColumnClass.CLEAN, sample_size=n, match_share=0.0, reasons=reasons)
     ner_ran = pick is None and not hit and bool(set(detector.entities) - set(patterns.entities))
     if ner_ran:
         subset = distinct[:NER_SAMPLE]
@@ -403,12 +408,6 @@ def classify_column(
         pick = _entity_over_threshold(whole, total, hint, policy)
         if len(subset) < len(distinct):
             reasons.append(f"NER ran on {len(subset)} distinct sampled values ({total} rows)")
-    if ner_ran and hit and hint not in NER_ENTITIES and _categorical(len(distinct), n):
-        reasons.append(
-            f"NER tags {hit / total:.0%} of sampled values, but {len(distinct)} repeated values "
-            "are categories, not people or places"
-        )
-        return ColumnPlan(name, kind, ColumnClass.CLEAN, sample_size=n, match_share=0.0, reasons=reasons)
     if pick is None and hint == "DATE_OF_BIRTH" and hint in policy.active_entities():
         # Bare dates say nothing alone; under a birth-date name they are birth dates.
         dated = sum(counts[v] for v in distinct if _DATE.fullmatch(v.strip()))

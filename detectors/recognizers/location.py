@@ -101,7 +101,7 @@ class AgeRecognizer(PatternRecognizer):
 
 SPECS: list[RecognizerSpec] = [
     RecognizerSpec("STREET_ADDRESS", StreetAddressRecognizer, r"(?i)\d \w|p\.? ?o\.? box"),
-    RecognizerSpec("US_ZIP_CODE", UsZipCodeRecognizer, r"\d{5}"),
+    RecognizerSpec("US_ZIP_CODE", UsZipCodeRecognizer, r"\b\d{5}"),
     RecognizerSpec("UK_POSTCODE", CheckedUkPostcodeRecognizer, r"[A-Z]\d|GIR 0AA"),
     RecognizerSpec("DATE_OF_BIRTH", DateOfBirthRecognizer, r"(?i)birth|born|d\.?o\.?b"),
     RecognizerSpec("AGE", AgeRecognizer, r"(?i)years?[ -]old|age"),

@@ -134,7 +134,10 @@ def test_categorical_column_is_clean(detector: Detector, patterns: Detector) -> 
     assert plan.entity is None
     assert plan.action is Action.KEEP
     assert (plan.sample_size, plan.match_share) == (150, 0.0)
-    assert plan.reasons == ["sampled 150 non-null values (3 distinct)", "no entity found in the sample"]
+    assert plan.reasons == [
+        "sampled 150 non-null values (3 distinct)",
+        "3 repeated values with no pattern entity: categories, not people or places",
+    ]
 
 
 def test_hinted_name_with_non_matching_values_is_clean(detector: Detector, patterns: Detector) -> None:
@@ -144,7 +147,7 @@ def test_hinted_name_with_non_matching_values_is_clean(detector: Detector, patte
     assert plan.reasons == [
         "sampled 100 non-null values (2 distinct)",
         "name suggests EMAIL_ADDRESS",
-        "no entity found in the sample",
+        "2 repeated values with no pattern entity: categories, not people or places",
     ]
 
 

@@ -14,6 +14,8 @@ import pyarrow.compute as pc
 from ingestguard.transforms.actions import Pseudonymize, Transform
 
 CACHE_LIMIT = 200_000
+# Below this share of repeated values per batch, the cache costs more than it saves.
+MIN_HIT_RATE = 0.1
 
 
 class ColumnTransformer:
@@ -22,7 +24,8 @@ class ColumnTransformer:
     def __init__(self, transform: Transform, entity: str) -> None:
         self.transform = transform
         self.entity = entity
-        self._cache: dict[str, str] = {}
+        self._cache: dict[str, str] | None = {}
+        self._batches = 0
 
     def __call__(self, array: pa.Array) -> pa.Array:
         original_type = array.type
@@ -37,10 +40,17 @@ class ColumnTransformer:
 
     def _pseudonyms(self, values: list[str]) -> list[str]:
         """Computed for values not seen before; the cache stops growing when full,
-        keeping the values that came first, which in repetitive data repeat most."""
+        keeping the values that came first, which in repetitive data repeat most.
+        Once batches show that values do not repeat, the cache is dropped."""
+        tokens = self.transform.pseudonymizer.tokens
+        if self._cache is None:
+            return tokens(self.entity, values)
         cache = self._cache
         missing = [v for v in values if v not in cache]
-        fresh = dict(zip(missing, self.transform.pseudonymizer.tokens(self.entity, missing), strict=True))
-        if len(cache) + len(fresh) <= CACHE_LIMIT:
+        fresh = dict(zip(missing, tokens(self.entity, missing), strict=True))
+        self._batches += 1
+        if self._batches > 1 and len(missing) > (1 - MIN_HIT_RATE) * len(values):
+            self._cache = None
+        elif len(cache) + len(fresh) <= CACHE_LIMIT:
             cache.update(fresh)
         return [cache.get(v) or fresh[v] for v in values]

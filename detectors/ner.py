@@ -31,7 +31,7 @@ LABELS = {
 NER_SCORE = 0.85
 BATCH_SIZE = 64
 # Below this many texts, worker processes cost more to start than they save.
-MIN_TEXTS_PER_PROCESS = 2_000
+MIN_TEXTS_PER_PROCESS = 1_000
 
 
 def check_installed(model: str) -> None:

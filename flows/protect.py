@@ -12,6 +12,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
+from ingestguard.errors import IngestGuardError, ScanError
 from ingestguard.io import FilePair, resolve_inputs
 from ingestguard.keys import load_key
 from ingestguard.pipeline import FileOutcome, abort, get_engine, protect_file
@@ -28,7 +29,15 @@ def protect_file_task(source: str, destination: str, policy_path: str | None) ->
     """Protect one file into a staged output; returns its outcome (counts and digests)."""
     policy = _policy(policy_path)
     key = load_key(policy.key_file) if policy.uses_key() else None
-    outcome = protect_file(FilePair(Path(source), Path(destination)), get_engine(policy, key))
+    try:
+        outcome = protect_file(FilePair(Path(source), Path(destination)), get_engine(policy, key))
+    except IngestGuardError:
+        raise
+    except Exception as exc:
+        # Prefect logs a failed task's exception; a library's message may quote a value.
+        raise ScanError(
+            f"internal error ({type(exc).__name__}) while protecting {source}; nothing was written"
+        ) from None
     return outcome.to_dict()
 
 

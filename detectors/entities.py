@@ -7,7 +7,7 @@ without loading Presidio or spaCy.
 from __future__ import annotations
 
 # Found by the spaCy NER model.
-NER_ENTITIES: frozenset[str] = frozenset({"PERSON", "LOCATION", "ORGANIZATION", "NRP", "DATE_TIME"})
+NER_ENTITIES: frozenset[str] = frozenset({"PERSON", "LOCATION", "ORGANIZATION", "NRP"})
 
 # National identifiers, by the country that issues them (ISO 3166 alpha-2).
 COUNTRY_ENTITIES: dict[str, frozenset[str]] = {
@@ -59,7 +59,7 @@ LOCATION_ENTITIES: frozenset[str] = frozenset(
     {"STREET_ADDRESS", "US_ZIP_CODE", "UK_POSTCODE", "DATE_OF_BIRTH", "AGE"}
 )
 
-OTHER_PATTERN_ENTITIES: frozenset[str] = frozenset({"MEDICAL_LICENSE"})
+OTHER_PATTERN_ENTITIES: frozenset[str] = frozenset({"MEDICAL_LICENSE", "DATE_TIME"})
 
 # Found by pattern recognizers with validators: cheap, deterministic, and
 # therefore what the residual re-scan sweeps over every output value.

@@ -17,15 +17,14 @@ from spacy.language import Language
 from ingestguard.detectors.finding import NER_RECOGNIZER, Finding
 from ingestguard.errors import ModelNotFoundError
 
-# spaCy's OntoNotes labels as Presidio names them.
+# spaCy's OntoNotes labels as Presidio names them. DATE and TIME are left to a
+# pattern recognizer: the small model also tags "tomorrow" and digit runs.
 LABELS = {
     "PERSON": "PERSON",
     "GPE": "LOCATION",
     "LOC": "LOCATION",
     "ORG": "ORGANIZATION",
     "NORP": "NRP",
-    "DATE": "DATE_TIME",
-    "TIME": "DATE_TIME",
 }
 # The fixed confidence Presidio's SpacyRecognizer gives spaCy entities.
 NER_SCORE = 0.85

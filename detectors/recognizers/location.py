@@ -9,6 +9,9 @@ is never reported: datasets are full of them.
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
 from presidio_analyzer import Pattern, PatternRecognizer
 
 from ingestguard.detectors.recognizers.spec import RecognizerSpec
@@ -87,6 +90,56 @@ class DateOfBirthRecognizer(PatternRecognizer):
         )
 
 
+_MONTHS = "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+
+
+class DateTimeRecognizer(PatternRecognizer):
+    """Calendar dates in the usual written forms, checked to be real dates.
+
+    Used instead of the NER model's DATE and TIME labels, which also tag
+    "tomorrow", clock times and bare digit runs.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            supported_entity="DATE_TIME",
+            patterns=[
+                Pattern("ISO date", r"\b(?:19|20)\d{2}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?\b", 0.6),
+                Pattern("numeric date", r"(?<![\d.])\d{1,2}[/.\-]\d{1,2}[/.\-](?:19|20)?\d{2}(?![\d.])", 0.6),
+                Pattern(
+                    "month day year",
+                    rf"\b(?:{_MONTHS})\.? \d{{1,2}}(?:st|nd|rd|th)?,? (?:19|20)\d{{2}}\b",
+                    0.6,
+                ),
+                Pattern(
+                    "day month year",
+                    rf"\b\d{{1,2}}(?:st|nd|rd|th)? (?:{_MONTHS})\.?,? (?:19|20)\d{{2}}\b",
+                    0.6,
+                ),
+            ],
+            name="DateTimeRecognizer",
+        )
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        """Numeric forms must be a real day of a real month in some order (m/d or d/m)."""
+        parts = re.split(r"[/.\-T :]", pattern_text)
+        if not all(p.isdigit() for p in parts[:3]):
+            return None  # month names: the regex already fixed the shape
+        a, b, c = (int(p) for p in parts[:3])
+        if len(parts[0]) == 4:
+            return _is_date(a, b, c)
+        year = c if c >= 100 else 2000 + c
+        return _is_date(year, a, b) or _is_date(year, b, a)
+
+
+def _is_date(year: int, month: int, day: int) -> bool:
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
 class AgeRecognizer(PatternRecognizer):
     def __init__(self) -> None:
         super().__init__(
@@ -105,4 +158,7 @@ SPECS: list[RecognizerSpec] = [
     RecognizerSpec("UK_POSTCODE", CheckedUkPostcodeRecognizer, r"[A-Z]\d|GIR 0AA"),
     RecognizerSpec("DATE_OF_BIRTH", DateOfBirthRecognizer, r"(?i)birth|born|d\.?o\.?b"),
     RecognizerSpec("AGE", AgeRecognizer, r"(?i)years?[ -]old|age"),
+    RecognizerSpec(
+        "DATE_TIME", DateTimeRecognizer, r"\d[/.\-]\d|(?i)(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+    ),
 ]

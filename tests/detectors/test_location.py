@@ -24,6 +24,11 @@ CASES = [
     ("patient aged 34 presented", "AGE", [(13, 15)]),
     ("he is 34 years old", "AGE", [(6, 8)]),
     ("34 boxes, 12 years of service", "AGE", []),
+    ("on 1989-03-15 we met", "DATE_TIME", [(3, 13)]),
+    ("due 31/12/2021", "DATE_TIME", [(4, 14)]),
+    ("March 15, 1989", "DATE_TIME", [(0, 14)]),
+    ("13/13/2020 is no date", "DATE_TIME", []),
+    ("version 1.2.3, tomorrow at 12:30:45", "DATE_TIME", []),
 ]
 
 

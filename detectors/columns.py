@@ -41,8 +41,6 @@ NER_SAMPLE = 300
 # Values averaging this many words read as prose and are scanned in full.
 PROSE_WORDS = 4
 
-_DATE = re.compile(DATE)
-
 # Column-name hints: normalized names (and suffixes/prefixes split on "_").
 NAME_HINTS: dict[str, frozenset[str]] = {
     "PERSON": frozenset(
@@ -156,6 +154,22 @@ SHAPE_HINTS: dict[str, tuple[frozenset[str], re.Pattern[str]]] = {
             }
         ),
         _ADDRESS_SHAPE,
+    ),
+    # Bare dates say nothing alone; under a birth-date name they are birth dates.
+    "DATE_OF_BIRTH": (
+        frozenset(
+            {
+                "dob",
+                "birthday",
+                "birth_date",
+                "birthdate",
+                "date_of_birth",
+                "geburtsdatum",
+                "fecha_nacimiento",
+                "date_naissance",
+            }
+        ),
+        re.compile(DATE),
     ),
     "GENERIC_SECRET": (
         frozenset(
@@ -408,11 +422,6 @@ def classify_column(
         pick = _entity_over_threshold(whole, total, hint, policy)
         if len(subset) < len(distinct):
             reasons.append(f"NER ran on {len(subset)} distinct sampled values ({total} rows)")
-    if pick is None and hint == "DATE_OF_BIRTH" and hint in policy.active_entities():
-        # Bare dates say nothing alone; under a birth-date name they are birth dates.
-        dated = sum(counts[v] for v in distinct if _DATE.fullmatch(v.strip()))
-        if dated / n >= policy.classification.name_hint_share:
-            pick = (hint, dated / n)
     if pick is not None:
         entity, share = pick
         reasons.append(f"{share:.0%} of sampled values are {entity} as a whole")

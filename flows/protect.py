@@ -14,7 +14,6 @@ from prefect.runtime import flow_run
 
 from ingestguard.errors import IngestGuardError, ScanError
 from ingestguard.io import FilePair, resolve_inputs
-from ingestguard.keys import load_key
 from ingestguard.pipeline import FileOutcome, abort, get_engine, protect_file
 from ingestguard.policy import Policy
 from ingestguard.runs import evidence_paths, finish_protect, key_for, new_run
@@ -28,7 +27,7 @@ def _policy(policy_path: str | None) -> Policy:
 def protect_file_task(source: str, destination: str, policy_path: str | None) -> dict:
     """Protect one file into a staged output; returns its outcome (counts and digests)."""
     policy = _policy(policy_path)
-    key = load_key(policy.key_file) if policy.uses_key() else None
+    key = key_for(policy)
     try:
         outcome = protect_file(FilePair(Path(source), Path(destination)), get_engine(policy, key))
     except IngestGuardError:

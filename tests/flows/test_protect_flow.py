@@ -47,3 +47,22 @@ def test_violation_in_one_file_publishes_none(tmp_path):
     assert not (tmp_path / "out").exists() or [p for p in (tmp_path / "out").rglob("*") if p.is_file()] == []
     [ev] = (tmp_path / "ev").glob("*.evidence.json")
     assert json.loads(ev.read_text())["status"] == "failed"
+
+
+def test_task_errors_reach_prefect_without_their_message(tmp_path, monkeypatch):
+    """Prefect logs a failed task's exception: a library message quoting a value must not get there."""
+    import pytest
+
+    from ingestguard.errors import ScanError
+    from ingestguard.flows import protect as flow_module
+
+    def leaky(*_args, **_kwargs):
+        raise ValueError("could not convert 'jane.doe@example.com'")
+
+    monkeypatch.setenv("INGESTGUARD_KEY", "QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI=")
+    monkeypatch.setattr(flow_module, "protect_file", leaky)
+    src = write_demo(tmp_path / "in.parquet", rows=10)
+    with pytest.raises(ScanError) as info:
+        flow_module.protect_file_task.fn(str(src), str(tmp_path / "out.parquet"), None)
+    assert "jane.doe" not in str(info.value) and "ValueError" in str(info.value)
+    assert info.value.__cause__ is None and info.value.__suppress_context__

@@ -26,6 +26,59 @@ LABELS = {
     "ORG": "ORGANIZATION",
     "NORP": "NRP",
 }
+# Names of data fields, which the small model often tags as organisations or
+# people when they stand next to the value ("SSN 078-05-1120", "Email: ...").
+FIELD_LABELS = frozenset(
+    {
+        "ssn",
+        "iban",
+        "isbn",
+        "ip",
+        "dns",
+        "utc",
+        "gmt",
+        "dob",
+        "id",
+        "pin",
+        "vat",
+        "bic",
+        "swift",
+        "nino",
+        "nie",
+        "nif",
+        "nhs",
+        "bsn",
+        "pan",
+        "ein",
+        "itin",
+        "sin",
+        "tin",
+        "zip",
+        "url",
+        "api",
+        "jwt",
+        "aws",
+        "gcp",
+        "uuid",
+        "guid",
+        "email",
+        "e-mail",
+        "phone",
+        "mobile",
+        "fax",
+        "owner",
+        "pager",
+        "inbox",
+        "invalid",
+        "node",
+        "address",
+        "passport",
+        "license",
+        "licence",
+        "account",
+        "routing",
+    }
+)
 # The fixed confidence Presidio's SpacyRecognizer gives spaCy entities.
 NER_SCORE = 0.85
 BATCH_SIZE = 64
@@ -88,7 +141,7 @@ class NerScanner:
                 [
                     Finding(LABELS[e.label_], e.start_char, e.end_char, NER_SCORE, NER_RECOGNIZER)
                     for e in doc.ents
-                    if e.label_ in self.wanted
+                    if e.label_ in self.wanted and e.text.strip(" :.").lower() not in FIELD_LABELS
                 ]
             )
         return out

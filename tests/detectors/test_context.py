@@ -39,6 +39,8 @@ def test_context_from_the_column_name(patterns: Detector) -> None:
 
 def test_field_labels_are_not_organisations() -> None:
     detector = Detector(Policy(entities=["ORGANIZATION", "US_SSN"]))
-    found = [(f.entity_type, f.start, f.end) for f in detector.analyze("SSN 536-22-1983 on file at Acme Corp.")]
+    found = [
+        (f.entity_type, f.start, f.end) for f in detector.analyze("SSN 536-22-1983 on file at Acme Corp.")
+    ]
     assert ("ORGANIZATION", 0, 3) not in found
     assert ("US_SSN", 4, 15) in found

@@ -6,22 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from ingestguard.detectors.recognizers import financial
-from ingestguard.detectors.recognizers.spec import RecognizerSpec
-
-SPECS: dict[str, RecognizerSpec] = {s.entity: s for s in financial.SPECS}
-THRESHOLD = 0.5
-
-
-def _found(entity: str, text: str) -> list[tuple[str, int, int]]:
-    results = SPECS[entity].build().analyze(text, [entity], None)
-    return sorted((r.entity_type, r.start, r.end) for r in results if r.score >= THRESHOLD)
-
-
-def _span(entity: str, text: str, part: str) -> tuple[str, int, int]:
-    start = text.index(part)
-    return (entity, start, start + len(part))
-
+from ingestguard.detectors.recognizers import PATTERN_RECOGNIZERS
+from tests.support.recognizers import found as _found
+from tests.support.recognizers import span as _span
 
 VALID: list[tuple[str, str, str]] = [
     ("CREDIT_CARD", "card 4111-1111-1111-1111 exp 12/27", "4111-1111-1111-1111"),
@@ -87,5 +74,5 @@ def test_invalid_numbers_and_look_alikes_are_not_found(entity: str, text: str) -
 
 
 def test_all_letter_bic_validates_but_stays_below_the_threshold() -> None:
-    results = SPECS["SWIFT_BIC"].build().analyze("DEUTDEFF", ["SWIFT_BIC"], None)
+    results = PATTERN_RECOGNIZERS["SWIFT_BIC"].build().analyze("DEUTDEFF", ["SWIFT_BIC"], None)
     assert [(r.start, r.end, r.score) for r in results] == [(0, 8, 0.4)]

@@ -6,22 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from ingestguard.detectors.recognizers import national_ids
-from ingestguard.detectors.recognizers.spec import RecognizerSpec
-
-SPECS: dict[str, RecognizerSpec] = {s.entity: s for s in national_ids.SPECS}
-THRESHOLD = 0.5
-
-
-def _found(entity: str, text: str) -> list[tuple[str, int, int]]:
-    results = SPECS[entity].build().analyze(text, [entity], None)
-    return sorted((r.entity_type, r.start, r.end) for r in results if r.score >= THRESHOLD)
-
-
-def _span(entity: str, text: str, part: str) -> tuple[str, int, int]:
-    start = text.index(part)
-    return (entity, start, start + len(part))
-
+from ingestguard.detectors.recognizers import PATTERN_RECOGNIZERS
+from tests.support.recognizers import found as _found
+from tests.support.recognizers import span as _span
 
 VALID: list[tuple[str, str, str]] = [
     ("US_SSN", "SSN 078-05-1120 on file", "078-05-1120"),
@@ -110,5 +97,5 @@ def test_invalid_numbers_and_look_alikes_are_not_found(entity: str, text: str) -
     [("US_SSN", "078051120"), ("CA_SIN", "130692544"), ("NL_BSN", "111222333"), ("UK_NHS", "9434765919")],
 )
 def test_bare_checksum_valid_digits_stay_below_the_threshold(entity: str, bare: str) -> None:
-    results = SPECS[entity].build().analyze(bare, [entity], None)
+    results = PATTERN_RECOGNIZERS[entity].build().analyze(bare, [entity], None)
     assert [r.score for r in results] == [0.3]

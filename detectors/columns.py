@@ -243,7 +243,9 @@ def is_text(dtype: pa.DataType) -> bool:
 
 
 def may_hold_text(dtype: pa.DataType) -> bool:
-    """Nested and binary types can carry strings the guard does not read."""
+    """Nested, binary and extension types (JSON, ...) can carry strings the guard does not read."""
+    if isinstance(dtype, pa.BaseExtensionType):
+        return may_hold_text(dtype.storage_type)
     if pa.types.is_dictionary(dtype):
         return may_hold_text(dtype.value_type)
     if is_text(dtype) or pa.types.is_binary(dtype) or pa.types.is_large_binary(dtype):

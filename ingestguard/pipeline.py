@@ -125,8 +125,13 @@ def plan(source: Source, engine: Engine) -> list[ColumnPlan]:
 
 
 def output_schema(schema: pa.Schema, plans: list[ColumnPlan]) -> pa.Schema:
+    """The input's schema minus dropped columns; transformed columns may hold nulls (redact)."""
     dropped = {p.name for p in plans if p.action == Action.DROP_COLUMN}
-    return pa.schema([f for f in schema if f.name not in dropped], metadata=schema.metadata)
+    changed = {p.name for p in plans if p.action != Action.KEEP}
+    return pa.schema(
+        [f.with_nullable(True) if f.name in changed else f for f in schema if f.name not in dropped],
+        metadata=schema.metadata,
+    )
 
 
 class BatchProtector:

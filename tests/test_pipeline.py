@@ -46,3 +46,21 @@ def test_name_hints_can_be_switched_off() -> None:
     _, without = protect_table(pa.table({"full_name": names}), plain)
     assert (with_hint.columns[0]["classification"], with_hint.columns[0]["entity"]) == ("entity", "PERSON")
     assert without.columns[0]["classification"] != "entity"
+
+
+def test_json_extension_column_fails_closed(engine: Engine) -> None:
+    from ingestguard.errors import ScanError
+
+    payload = pa.array(['{"email": "user0@example.org"}'] * 20, pa.json_())
+    with pytest.raises(ScanError, match="column 'payload' has type"):
+        protect_table(pa.table({"payload": payload}), engine)
+
+
+def test_redacting_a_non_nullable_column_makes_it_nullable(engine: Engine) -> None:
+    schema = pa.schema(
+        [pa.field("ssn", pa.string(), nullable=False), pa.field("id", pa.int64(), nullable=False)]
+    )
+    table = pa.table({"ssn": [f"536-22-{1000 + i}" for i in range(60)], "id": list(range(60))}, schema=schema)
+    out, _ = protect_table(table, engine)
+    assert out.column("ssn").null_count == 60
+    assert out.schema.field("ssn").nullable and not out.schema.field("id").nullable

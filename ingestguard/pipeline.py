@@ -355,7 +355,15 @@ def scan_source(source: Source, engine: Engine, progress: Progress | None = None
 
 
 def commit(outcomes: list[FileOutcome]) -> None:
-    """Move every staged output into place; called only when the whole run passed."""
+    """Move every staged output into place; called only when the whole run passed.
+
+    Every destination is checked first, so a blocked one stops the run before any
+    output is published.
+    """
+    blocked = [o.output for o in outcomes if o.staging and Path(o.output).is_dir()]
+    if blocked:
+        abort(outcomes)
+        raise InputError(f"the output path {blocked[0]} is a directory; remove it or choose another output")
     for o in outcomes:
         if o.staging:
             commit_staged(Path(o.staging), Path(o.output))

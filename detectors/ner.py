@@ -4,11 +4,23 @@ In the small English pipelines the `ner` component carries its own
 token-to-vector layer, so tagger, parser, lemmatizer and the shared
 `tok2vec` can all be left out: the entities are the same, at several times
 the speed of the full pipeline (and of Presidio's use of it).
+
+Large batches go to a pool of forked worker processes that each load the
+model once and send back only (label, start, end), not whole documents: about
+a third faster than spaCy's own `n_process`, whose workers, when forked from a
+Prefect task's thread, also fail at exit and warn (W127) after finishing the
+work. Fork, not spawn: a spawned worker re-imports the caller's main script,
+which breaks any script without a `__main__` guard.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import re
+import weakref
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from itertools import chain
 from pathlib import Path
 
 import spacy
@@ -26,8 +38,9 @@ LABELS = {
     "ORG": "ORGANIZATION",
     "NORP": "NRP",
 }
-# Names of data fields, which the small model often tags as organisations or
-# people when they stand next to the value ("SSN 078-05-1120", "Email: ...").
+# Names of data fields, and words that qualify them, which the small model
+# often tags as organisations or people when they stand next to the value
+# ("SSN 078-05-1120", "Email: ...", "Invalid SSN ...").
 FIELD_LABELS = frozenset(
     {
         "ssn",
@@ -79,11 +92,14 @@ FIELD_LABELS = frozenset(
         "routing",
     }
 )
+_TOKEN = re.compile(r"\S+")
+_EDGE_PUNCTUATION = "\"'()[]{}<>.,;:!?@#-"
 # The fixed confidence Presidio's SpacyRecognizer gives spaCy entities.
 NER_SCORE = 0.85
 BATCH_SIZE = 64
 # Below this many texts, worker processes cost more to start than they save.
 MIN_TEXTS_PER_PROCESS = 1_000
+CHUNK = 250
 
 
 def check_installed(model: str) -> None:
@@ -117,6 +133,7 @@ class NerScanner:
         self.wanted = {label for label, entity in LABELS.items() if entity in entities}
         self.processes = processes
         self._nlp: Language | None = None
+        self._pool: ProcessPoolExecutor | None = None
 
     @property
     def nlp(self) -> Language:
@@ -135,13 +152,63 @@ class NerScanner:
 
     def find(self, texts: Sequence[str]) -> list[list[Finding]]:
         processes = self.processes if len(texts) >= MIN_TEXTS_PER_PROCESS * self.processes else 1
+        if processes == 1:
+            spans = [_spans(doc) for doc in self.nlp.pipe(texts, batch_size=BATCH_SIZE)]
+        else:
+            chunks = [texts[i : i + CHUNK] for i in range(0, len(texts), CHUNK)]
+            spans = list(chain.from_iterable(self._workers().map(_worker_spans, chunks)))
         out = []
-        for doc in self.nlp.pipe(texts, batch_size=BATCH_SIZE, n_process=processes):
-            out.append(
-                [
-                    Finding(LABELS[e.label_], e.start_char, e.end_char, NER_SCORE, NER_RECOGNIZER)
-                    for e in doc.ents
-                    if e.label_ in self.wanted and e.text.strip(" :.").lower() not in FIELD_LABELS
-                ]
-            )
+        for text, found in zip(texts, spans, strict=True):
+            kept = []
+            for label, start, end in found:
+                span = _without_codes(text, start, end) if label in self.wanted else None
+                if span is not None and text[span[0] : span[1]].strip(" :.").lower() not in FIELD_LABELS:
+                    kept.append(Finding(LABELS[label], *span, NER_SCORE, NER_RECOGNIZER))
+            out.append(kept)
         return out
+
+    def _workers(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                self.processes,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_worker_init,
+                initargs=(self.model,),
+            )
+            weakref.finalize(self, self._pool.shutdown)
+        return self._pool
+
+
+def _without_codes(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The span cut before its first code: a token mixing digits with letters or
+    inner punctuation (an order, ticket, version, date or URL), which pattern
+    recognizers own and no name contains. A word written right before a code
+    labels it ("Order 12345ABC", "Release v2026.2.9"): nothing is left. A name
+    set apart from it by brackets or punctuation ("Jo ] ( http://...") stays,
+    without them. All-digit tokens ("Konnan 5150") are no codes."""
+    for token in _TOKEN.finditer(text, start, end):
+        core = token.group().strip(_EDGE_PUNCTUATION)
+        if any(ch.isdigit() for ch in core) and not core.isdigit():
+            head = text[start : token.start()].rstrip()
+            if not head or head[-1].isalnum():
+                return None
+            end = start + len(head.rstrip(_EDGE_PUNCTUATION + " "))
+            return (start, end) if start < end else None
+    return (start, end)
+
+
+def _spans(doc: spacy.tokens.Doc) -> list[tuple[str, int, int]]:
+    return [(e.label_, e.start_char, e.end_char) for e in doc.ents if e.label_ in LABELS]
+
+
+_worker_nlp: Language | None = None
+
+
+def _worker_init(model: str) -> None:
+    global _worker_nlp
+    _worker_nlp = load_ner_pipeline(model)
+
+
+def _worker_spans(texts: Sequence[str]) -> list[list[tuple[str, int, int]]]:
+    assert _worker_nlp is not None, "worker used before _worker_init"
+    return [_spans(doc) for doc in _worker_nlp.pipe(texts, batch_size=BATCH_SIZE)]

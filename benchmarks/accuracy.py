@@ -313,7 +313,9 @@ DATAFOG_MAP: dict[str, str | tuple[str, ...]] = {
     "DATE_TIME": "DATE",
     "DATE_OF_BIRTH": "DATE",
     "LOCATION": ("LOCATION", "ADDRESS"),
-    "STREET_ADDRESS": "ADDRESS",
+    # One address finding spans street, city, state and ZIP, which DataFog
+    # labels as three spans; it protects all three.
+    "STREET_ADDRESS": ("ADDRESS", "LOCATION", "ZIP_CODE"),
     "US_ZIP_CODE": "ZIP_CODE",
     "ORGANIZATION": "ORGANIZATION",
     "EU_VAT": "DE_VAT_ID",

@@ -78,7 +78,10 @@ def _near_context(
     if wanted & set(column_words):
         return True
     window = text[max(0, start - CONTEXT_BEFORE) : start] + " " + text[end : end + CONTEXT_AFTER]
-    return bool(wanted & set(_WORD.findall(window.lower())))
+    near = set(_WORD.findall(window.lower()))
+    # Plurals count ("ZIPs 10001 and 30301", "phones: ...").
+    near |= {w[:-1] for w in near if w.endswith("s")}
+    return bool(wanted & near)
 
 
 def _true_positions(mask: pa.Array) -> np.ndarray:

@@ -6,12 +6,20 @@ only place they are gathered (no discovery by subclass or import side effect).
 
 from __future__ import annotations
 
-from ingestguard.detectors.recognizers import builtin, contact, financial, location, national_ids, secrets
+from ingestguard.detectors.recognizers import (
+    builtin,
+    contact,
+    financial,
+    labelled,
+    location,
+    national_ids,
+    secrets,
+)
 from ingestguard.detectors.recognizers.spec import RecognizerSpec
 
 PATTERN_RECOGNIZERS: dict[str, RecognizerSpec] = {
     spec.entity: spec
-    for family in (builtin, contact, national_ids, financial, secrets, location)
+    for family in (builtin, contact, national_ids, financial, secrets, location, labelled)
     for spec in family.SPECS
 }
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from presidio_analyzer.predefined_recognizers import (
     CryptoRecognizer,
-    EmailRecognizer,
     IpRecognizer,
     MacAddressRecognizer,
     MedicalLicenseRecognizer,
@@ -19,7 +18,6 @@ from presidio_analyzer.predefined_recognizers import (
 from ingestguard.detectors.recognizers.spec import RecognizerSpec
 
 SPECS: list[RecognizerSpec] = [
-    RecognizerSpec("EMAIL_ADDRESS", EmailRecognizer, r"@"),
     RecognizerSpec("US_PASSPORT", UsPassportRecognizer, r"\d{8}"),
     RecognizerSpec("US_DRIVER_LICENSE", UsLicenseRecognizer, r"\d"),
     RecognizerSpec("US_BANK_NUMBER", UsBankRecognizer, r"\d{8}"),

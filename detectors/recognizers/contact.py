@@ -1,32 +1,75 @@
-"""Contact details: phone numbers that a phone network would accept.
+"""Contact details: email addresses, and phone numbers that a phone network
+would accept.
 
 Presidio's PhoneRecognizer runs phonenumbers' matcher over the whole text
 once per region, which is its most expensive recognizer. Here a regex finds
 runs of 7 to 15 digits (with the usual separators), and phonenumbers only
 validates those candidates, trying the policy's regions in turn (or none for
-numbers in international form).
+numbers in international form). Written without a country code, a number
+should also be grouped as its region writes numbers (libphonenumber's strict
+grouping): "1234 5678 90" and "987-65-4321" are valid digit strings somewhere
+but not written as phone numbers are, so like bare digit runs they count only
+next to a phone word or in a phone column (whose numbers may come from
+regions the policy does not list).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import phonenumbers
+from phonenumbers import Leniency, PhoneNumberMatcher
 from presidio_analyzer import Pattern, PatternRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
+from presidio_analyzer.predefined_recognizers import EmailRecognizer
 
 from ingestguard.detectors.recognizers.spec import RecognizerSpec
 
 MIN_DIGITS = 7
 BARE_DIGITS_SCORE = 0.3
+# With a context word's lift (0.35) this reaches the default phone threshold
+# (0.4); without one it stays far below any threshold.
+UNGROUPED_SCORE = 0.1
 REGIONS = ("US", "GB", "CA", "DE", "FR", "IN", "IL", "BR")
 # Not glued to a longer token by "-" or "." (UUIDs, versions, part numbers).
 CANDIDATE = r"(?<![\w+])(?<!\w[-.])\+?\(?\d(?:[\s().\-/]{0,2}\d){6,14}(?!\w)(?![-.]\w)"
 # Digit runs that are addresses and dates, not phone numbers.
 _IPV4_SHAPE = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _DATE_SHAPE = re.compile(r"(?:19|20)\d{2}[-./]\d{1,2}[-./]\d{1,2}")
+# The North American layout, (212) 555-0100 or 212-555-0100: accepted when the
+# plan could hold the number, so the fictional 555 range counts too.
+_NANP_LAYOUT = re.compile(r"(?:\+?1[ .\-]?)?(?:\(\d{3}\) ?|\d{3}[ .\-])\d{3}[ .\-]\d{4}")
 # RE2 superset of CANDIDATE, for column sweeps.
 PREFILTER = r"\b\d(?:[\s().\-/]{0,2}\d){6,}"
+
+
+class CheckedEmailRecognizer(EmailRecognizer):
+    """Presidio's email pattern, with two changes.
+
+    The domain ends at its alphabetic top-level label, so an address glued to
+    what follows ("john@acme.com123-45-6789") is still found; Presidio's pattern
+    runs on into the digits and then fails its suffix check. And a suffix that
+    the public list does not know (an intranet's `.corp`, a new `.italia`) keeps
+    the pattern's score instead of dropping the address: a known suffix makes
+    it certain, an unknown one still looks exactly like an email address.
+    """
+
+    PATTERNS = [
+        Pattern(
+            "email address",
+            r"(?<![!#$%&'*+\-/=?^_`{|}~.\w])[!#$%&'*+\-/=?^_`{|}~\w](?:[!#$%&'*+\-/=?^_`{|}~.\w]*"
+            r"[!#$%&'*+\-/=?^_`{|}~\w])?@\w+(?:-+\w+)*(?:\.\w+(?:-+\w+)*)*"
+            r"\.(?:[^\W\d_]{2,63}|xn--[a-z0-9\-]{2,59})(?![^\W\d_]|-\w|\.\w)",
+            0.5,
+        )
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(name="CheckedEmailRecognizer")
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        return True if super().validate_result(pattern_text) else None
 
 
 class PhoneNumberRecognizer(PatternRecognizer):
@@ -59,12 +102,16 @@ class PhoneNumberRecognizer(PatternRecognizer):
         nlp_artifacts: NlpArtifacts | None = None,
         regex_flags: int | None = None,
     ) -> list[RecognizerResult]:
-        """A bare run of digits is as likely an order or account number: it needs
-        a context word ("phone", "call", a column named `msisdn`) to count."""
+        """A bare run of digits, or a number grouped as no region writes it, is as
+        likely an order, account or ID number: it needs a context word ("phone",
+        "call", a column named `msisdn`) to count."""
         results = super().analyze(text, entities, nlp_artifacts, regex_flags)
         for r in results:
-            if text[r.start : r.end].isdigit():
+            found = text[r.start : r.end]
+            if found.isdigit():
                 r.score = BARE_DIGITS_SCORE
+            elif not self._grouped(found):
+                r.score = UNGROUPED_SCORE
         return results
 
     def invalidate_result(self, pattern_text: str) -> bool:
@@ -72,6 +119,14 @@ class PhoneNumberRecognizer(PatternRecognizer):
         the pattern's modest score: many digit runs are valid somewhere, so an
         overlapping SSN, card or IP finding should win."""
         return not self._valid(pattern_text.strip())
+
+    def _grouped(self, text: str) -> bool:
+        if text.startswith("+") or _NANP_LAYOUT.fullmatch(text):
+            return True
+        return any(
+            _parses(text, region, phonenumbers.is_valid_number) and _grouped_as_in(text, region)
+            for region in self.regions
+        )
 
     def _valid(self, text: str) -> bool:
         if (
@@ -82,18 +137,32 @@ class PhoneNumberRecognizer(PatternRecognizer):
             return False
         if "." in text and any(len(g) == 1 for g in re.split(r"\D+", text.strip("+("))[1:]):
             return False  # a version number such as 74.0.3729.131
-        for region in (None,) if text.startswith("+") else self.regions:
-            try:
-                number = phonenumbers.parse(text, region)
-            except phonenumbers.NumberParseException:
-                continue
-            # Written in international form, a number the plan could hold (such as
-            # the fictional +1-555 range) is a phone number for a guard's purposes.
-            if phonenumbers.is_valid_number(number) or (
-                region is None and phonenumbers.is_possible_number(number)
-            ):
-                return True
+        if text.startswith("+"):
+            # In international form, a number the plan could hold (such as the
+            # fictional +1-555 range) is a phone number for a guard's purposes.
+            return _parses(text, None, phonenumbers.is_possible_number)
+        if _NANP_LAYOUT.fullmatch(text):
+            return _parses(text, "US", phonenumbers.is_possible_number)
+        return any(_parses(text, region, phonenumbers.is_valid_number) for region in self.regions)
+
+
+def _parses(text: str, region: str | None, check: Callable[[phonenumbers.PhoneNumber], bool]) -> bool:
+    try:
+        return check(phonenumbers.parse(text, region))
+    except phonenumbers.NumberParseException:
         return False
 
 
-SPECS: list[RecognizerSpec] = [RecognizerSpec("PHONE_NUMBER", PhoneNumberRecognizer, PREFILTER)]
+def _grouped_as_in(text: str, region: str) -> bool:
+    """Whether the digit groups as written are ones the region's own formats
+    use (phonenumbers' matcher at strict grouping, on the candidate alone)."""
+    return any(
+        m.start == 0 and m.end == len(text)
+        for m in PhoneNumberMatcher(text, region, leniency=Leniency.STRICT_GROUPING)
+    )
+
+
+SPECS: list[RecognizerSpec] = [
+    RecognizerSpec("EMAIL_ADDRESS", CheckedEmailRecognizer, r"@"),
+    RecognizerSpec("PHONE_NUMBER", PhoneNumberRecognizer, PREFILTER),
+]

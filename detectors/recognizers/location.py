@@ -35,7 +35,7 @@ class StreetAddressRecognizer(PatternRecognizer):
             patterns=[
                 Pattern(
                     "house number, street, type (city, state ZIP)",
-                    rf"\b\d{{1,6}}(?: [A-Z][A-Za-z'\-]+){{1,4}} (?i:{_STREET_TYPES})\b\.?"
+                    rf"\b\d{{1,6}}[A-Za-z]?(?: [A-Z][A-Za-z'\-]+){{1,4}} (?i:{_STREET_TYPES})\b\.?"
                     rf"(?:,? (?i:apt|suite|unit|#) ?\w+)?(?:,? [A-Z][A-Za-z\- ]+,? (?:{_US_STATES}) \d{{5}}(?:-\d{{4}})?)?",
                     0.7,
                 ),
@@ -153,7 +153,7 @@ class AgeRecognizer(PatternRecognizer):
 
 
 SPECS: list[RecognizerSpec] = [
-    RecognizerSpec("STREET_ADDRESS", StreetAddressRecognizer, r"(?i)\d \w|p\.? ?o\.? box"),
+    RecognizerSpec("STREET_ADDRESS", StreetAddressRecognizer, r"(?i)\d[a-z]? \w|p\.? ?o\.? box"),
     RecognizerSpec("US_ZIP_CODE", UsZipCodeRecognizer, r"\b\d{5}"),
     RecognizerSpec("UK_POSTCODE", CheckedUkPostcodeRecognizer, r"[A-Z]\d|GIR 0AA"),
     RecognizerSpec("DATE_OF_BIRTH", DateOfBirthRecognizer, r"(?i)birth|born|d\.?o\.?b"),

@@ -48,10 +48,12 @@ def test_analyze_batch_matches_analyze(detector: Detector) -> None:
     assert [_spans(f) for f in detector.analyze_batch(texts)] == [p.values[1] for p in CASES]
 
 
-def test_patterns_detector_finds_no_names(patterns: Detector) -> None:
-    assert patterns.entities == [e for e in Policy().active_entities() if e not in ("PERSON", "LOCATION")]
+def test_patterns_detector_finds_names_only_in_labelled_fields(patterns: Detector) -> None:
+    assert patterns.entities == [e for e in Policy().active_entities() if e != "LOCATION"]
+    assert patterns.ner is None
     assert {"EMAIL_ADDRESS", "US_SSN", "PRIVATE_KEY", "STREET_ADDRESS"} <= set(patterns.entities)
     assert patterns.analyze("Yesterday John Smith visited the office.") == []
+    assert _spans(patterns.analyze("name: John Smith")) == [("PERSON", 6, 16)]
     assert _spans(patterns.analyze("Please contact jane.doe@example.com for details.")) == [
         ("EMAIL_ADDRESS", 15, 35)
     ]
@@ -59,7 +61,7 @@ def test_patterns_detector_finds_no_names(patterns: Detector) -> None:
 
 def test_findings_carry_score_and_recognizer_not_text(detector: Detector) -> None:
     [found] = detector.analyze("Please contact jane.doe@example.com for details.")
-    assert found == Finding("EMAIL_ADDRESS", 15, 35, 1.0, "EmailRecognizer")
+    assert found == Finding("EMAIL_ADDRESS", 15, 35, 1.0, "CheckedEmailRecognizer")
     [phone] = detector.analyze("Call me at (212) 867-5309 tomorrow.")
     assert (phone.recognizer, phone.score) == ("PhoneNumberRecognizer", 0.4)
 
@@ -122,6 +124,11 @@ def test_phone_ignores_masked_tail_and_short_numbers() -> None:
         ("cell: 415-287-1234.", (6, 18)),
         ("London office +44 20 7946 0958, ask for Sam", (14, 30)),
         ("Ruf an: +49 30 901820", (8, 21)),
+        ("call 020 7946 0958 today", (5, 18)),  # GB, national form, GB grouping
+        ("Tel. 0151 23456789", (5, 18)),  # DE mobile
+        ("mobile 98765 43210", (7, 18)),  # IN mobile, trunk 0 left out as usual
+        ("phone (555) 444-9999", (6, 20)),  # North American layout, fictional 555 range
+        ("phone 555.111.2222", (6, 18)),
     ],
 )
 def test_phone_finds_valid_numbers(text: str, span: tuple[int, int]) -> None:
@@ -140,6 +147,33 @@ def test_phone_finds_valid_numbers(text: str, span: tuple[int, int]) -> None:
 )
 def test_phone_rejects_look_alikes(text: str) -> None:
     assert PhoneNumberRecognizer().analyze(text, ["PHONE_NUMBER"]) == []
+
+
+# Valid digit strings in some region, grouped as no listed region writes phone
+# numbers: SSN layouts, a sequence, a malformed ZIP+4, an Austrian number.
+ODDLY_GROUPED = [
+    ("Sequence 1234 5678 90 is not a card", (9, 21)),
+    ("Backup SSN 987-65-4321 recorded.", (11, 22)),
+    ("Invalid SSN 666-12-9999 should be ignored.", (12, 23)),
+    ("Bad SSN 123-45-67890", (8, 20)),
+    ("ZIP 12345-12345 is invalid.", (4, 15)),
+]
+
+
+@pytest.mark.parametrize(("text", "span"), ODDLY_GROUPED)
+def test_oddly_grouped_numbers_score_low(text: str, span: tuple[int, int]) -> None:
+    from ingestguard.detectors.recognizers.contact import UNGROUPED_SCORE
+
+    [found] = PhoneNumberRecognizer().analyze(text, ["PHONE_NUMBER"])
+    assert (found.start, found.end, found.score) == (*span, UNGROUPED_SCORE)
+
+
+def test_oddly_grouped_numbers_count_only_with_context() -> None:
+    detector = Detector(Policy(entities=["PHONE_NUMBER"]))
+    texts = [t for t, _ in ODDLY_GROUPED]
+    assert detector.analyze_batch(texts) == [()] * len(texts)
+    in_phone_column = detector.analyze_batch(texts, context=["phone"])
+    assert [[(f.start, f.end) for f in fs] for fs in in_phone_column] == [[s] for _, s in ODDLY_GROUPED]
 
 
 def test_masked_phone_leaves_no_residual_finding(detector: Detector) -> None:
@@ -179,3 +213,51 @@ def test_email_recognizer_goes_through_the_offline_extractor(
     )
     assert _spans(detector.analyze("write to ops@example.org today")) == [("EMAIL_ADDRESS", 9, 24)]
     assert seen == ["ops@example.org"]
+
+
+# -- email -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "score"),
+    [
+        ("john@acme.com123-45-6789", (0, 13), 1.0),  # glued to the next field
+        ("Reach mario@azienda.italia today.", (6, 26), 0.5),  # suffix not on the public list
+        ("ops: user@host.corp", (5, 19), 0.5),
+        ("bob@example.com.", (0, 15), 1.0),  # the full stop ends the sentence
+    ],
+)
+def test_email_spans(text: str, span: tuple[int, int], score: float) -> None:
+    from ingestguard.detectors.recognizers.contact import CheckedEmailRecognizer
+
+    use_offline_suffix_list()
+    [found] = CheckedEmailRecognizer().analyze(text, ["EMAIL_ADDRESS"])
+    assert (found.entity_type, found.start, found.end, found.score) == ("EMAIL_ADDRESS", *span, score)
+
+
+@pytest.mark.parametrize(
+    "text", ["lodash@4.17.21", "https://example.com/@user/profile", "x@y.z", "@handle.io", "a@b"]
+)
+def test_email_rejects_look_alikes(text: str) -> None:
+    from ingestguard.detectors.recognizers.contact import CheckedEmailRecognizer
+
+    use_offline_suffix_list()
+    assert CheckedEmailRecognizer().analyze(text, ["EMAIL_ADDRESS"]) == []
+
+
+# -- NER spans ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Order 12345ABC ships tomorrow",
+        "Release v2026.2.9 fixed the issue",
+        "Ticket ABC-123-XYZ is now closed",
+        "Invalid 256.1.1.1 should fail.",
+        "Bad date 01/32/2020 should not match.",
+    ],
+)
+def test_codes_with_digits_are_not_names(text: str) -> None:
+    detector = Detector(Policy(entities=["PERSON", "LOCATION", "ORGANIZATION"]))
+    assert detector.analyze(text) == []

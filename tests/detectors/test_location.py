@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from ingestguard.detectors.analyzer import Detector
 from ingestguard.detectors.recognizers import PATTERN_RECOGNIZERS
+from ingestguard.policy import Policy
 
 CASES = [
     ("Ship to 1234 Oak Street, Springfield, IL 62704 today", "STREET_ADDRESS", [(8, 46)]),
@@ -37,3 +39,21 @@ def test_spans(text: str, entity: str, spans: list[tuple[int, int]]) -> None:
     recognizer = PATTERN_RECOGNIZERS[entity].build()
     found = [(r.start, r.end) for r in recognizer.analyze(text, [entity], None) if r.score >= 0.5]
     assert found == spans
+
+
+def test_house_number_with_a_letter() -> None:
+    detector = Detector(Policy(entities=["STREET_ADDRESS"]))
+    text = "Please visit 221B Baker Street for pickup."
+    assert [(f.entity_type, text[f.start : f.end]) for f in detector.analyze(text)] == [
+        ("STREET_ADDRESS", "221B Baker Street")
+    ]
+
+
+def test_plural_context_word_lifts_zip_codes() -> None:
+    detector = Detector(Policy(entities=["US_ZIP_CODE"]))
+    text = "ZIPs 10001 and 30301"
+    assert [(f.entity_type, text[f.start : f.end]) for f in detector.analyze(text)] == [
+        ("US_ZIP_CODE", "10001"),
+        ("US_ZIP_CODE", "30301"),
+    ]
+    assert detector.analyze("Rooms 10001 and 30301") == []

@@ -25,6 +25,8 @@ PRESIDIO_CASES = (
 )
 OWN_TEXTS = [
     "jane.doe@example.com",
+    '{"name":"Amy Wong","ssn":"222-33-4444"}',
+    "Owner = 'Raj Mehta'",
     "mail: a.b-c@sub.example.co.uk!",
     "SSN 078-05-1120",
     "078 05 1120",

@@ -10,6 +10,7 @@ from ingestguard.detectors.recognizers import (
     builtin,
     contact,
     financial,
+    labelled,
     location,
     national_ids,
     secrets,
@@ -18,7 +19,10 @@ from ingestguard.detectors.recognizers import (
 
 def test_every_pattern_entity_has_exactly_one_recognizer() -> None:
     entities = Counter(
-        s.entity for m in (builtin, contact, national_ids, financial, secrets, location) for s in m.SPECS
+        s.entity
+        for m in (builtin, contact, national_ids, financial, secrets, location, labelled)
+        for s in m.SPECS
     )
     assert [e for e, n in entities.items() if n > 1] == []
-    assert set(PATTERN_RECOGNIZERS) == PATTERN_ENTITIES
+    # PERSON: names in labelled fields; NER finds the rest.
+    assert set(PATTERN_RECOGNIZERS) == PATTERN_ENTITIES | {"PERSON"}

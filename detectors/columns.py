@@ -9,6 +9,7 @@ patterns do not explain.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -40,6 +41,12 @@ EARLY_SHARE = 0.95
 NER_SAMPLE = 300
 # Values averaging this many words read as prose and are scanned in full.
 PROSE_WORDS = 4
+# A column whose sampled share is this many standard errors or fewer from the
+# entity-column threshold, and whose values rarely repeat (so more rows bring
+# new values), is classified again on a sample this many times larger.
+UNSURE_ERRORS = 2.0
+VARIED_SHARE = 0.5
+RESAMPLE_FACTOR = 4
 
 # Column-name hints: normalized names (and suffixes/prefixes split on "_").
 NAME_HINTS: dict[str, frozenset[str]] = {
@@ -320,9 +327,13 @@ def plan_columns(source: Source, policy: Policy, detector: Detector, patterns: D
             plans[fld.name] = ColumnPlan(
                 fld.name, kind, ColumnClass.NOT_TEXT, reasons=[f"type {kind} holds no text"]
             )
-    if to_sample:
-        rows = sample_rows(source.num_rows, policy.sampling.size, policy.sampling.seed)
+    size = policy.sampling.size
+    for attempt in range(2):
+        if not to_sample:
+            break
+        rows = sample_rows(source.num_rows, size, policy.sampling.seed)
         table = source.take(to_sample, rows)
+        unsure = []
         for name in to_sample:
             column = table.column(name)
             if pa.types.is_dictionary(column.type):
@@ -330,10 +341,33 @@ def plan_columns(source: Source, policy: Policy, detector: Detector, patterns: D
             values = [str(v) for v in column.to_pylist() if v is not None]
             kind = str(source.schema.field(name).type)
             if name in numbers:
-                plans[name] = _number_column(name, kind, values, policy, patterns)
+                plan = _number_column(name, kind, values, policy, patterns)
             else:
-                plans[name] = classify_column(name, kind, values, policy, detector, patterns)
+                plan = classify_column(name, kind, values, policy, detector, patterns)
+            if attempt == 0 and len(rows) < source.num_rows and _unsure(plan, values, policy):
+                unsure.append(name)
+            elif attempt == 1:
+                plan.reasons.insert(
+                    0,
+                    f"{policy.sampling.size} sampled rows left the share within sampling error "
+                    f"of a threshold: classified on {len(rows)} rows instead",
+                )
+            plans[name] = plan
+        to_sample, size = unsure, size * RESAMPLE_FACTOR
     return [plans[f.name] for f in source.schema]
+
+
+def _unsure(plan: ColumnPlan, values: Sequence[str], policy: Policy) -> bool:
+    """Whether the sample is too small to tell which side of the entity-column
+    threshold a column is on. Only varied columns: where values repeat, a
+    larger sample shows the same values again."""
+    n = len(values)
+    if n == 0 or plan.match_share is None or len(set(values)) < VARIED_SHARE * n:
+        return False
+    share = plan.match_share
+    error = math.sqrt(max(share * (1 - share), 0.01) / n)
+    thresholds = (policy.classification.entity_column_share, policy.classification.name_hint_share)
+    return any(abs(share - t) <= UNSURE_ERRORS * error for t in thresholds)
 
 
 def _number_column(name: str, kind: str, values: list[str], policy: Policy, patterns: Detector) -> ColumnPlan:

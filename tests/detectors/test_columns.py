@@ -289,3 +289,34 @@ def test_plan_columns_on_demo_parquet(tmp_path: Path, detector: Detector, patter
         "amount": (ColumnClass.NOT_TEXT, None),
     }
     assert plans["email"].sample_size == 150
+
+
+def _mixed_table(rows: int, email_share: float) -> pa.Table:
+    """Distinct values, `email_share` of them emails, spread evenly."""
+    emails = round(email_share * 100)
+    values = [f"user{i}@example.com" if i % 100 < emails else f"ref-{i:06d}" for i in range(rows)]
+    return pa.table({"contact": pa.array(values), "plan": pa.array(["free", "pro"] * (rows // 2))})
+
+
+def test_a_share_near_the_threshold_is_decided_on_a_larger_sample(patterns: Detector) -> None:
+    policy = Policy.from_dict({"sampling": {"size": 100, "seed": 3}})
+    plans = {
+        p.name: p for p in plan_columns(TableSource(_mixed_table(20_000, 0.85)), policy, patterns, patterns)
+    }
+    contact = plans["contact"]
+    assert contact.sample_size == 400
+    assert contact.reasons[0] == (
+        "100 sampled rows left the share within sampling error of a threshold: classified on 400 rows instead"
+    )
+    assert (contact.column_class, contact.entity) == (ColumnClass.ENTITY, "EMAIL_ADDRESS")
+    assert contact.match_share == pytest.approx(0.85, abs=0.03)
+    # Repeated values: more rows would only repeat them.
+    assert plans["plan"].sample_size == 100
+
+
+def test_a_share_far_from_the_threshold_keeps_the_first_sample(patterns: Detector) -> None:
+    policy = Policy.from_dict({"sampling": {"size": 100, "seed": 3}})
+    [contact, _] = plan_columns(TableSource(_mixed_table(20_000, 0.3)), policy, patterns, patterns)
+    [clear, _] = plan_columns(TableSource(_mixed_table(20_000, 0.99)), policy, patterns, patterns)
+    assert (contact.sample_size, clear.sample_size) == (100, 100)
+    assert not any("sampling error" in r for r in contact.reasons + clear.reasons)

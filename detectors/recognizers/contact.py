@@ -84,6 +84,8 @@ class PhoneNumberRecognizer(PatternRecognizer):
         "fax",
         "msisdn",
         "whatsapp",
+        "ext",
+        "extension",
     ]
 
     def __init__(self, regions: tuple[str, ...] = REGIONS) -> None:

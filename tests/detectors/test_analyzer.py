@@ -261,3 +261,10 @@ def test_email_rejects_look_alikes(text: str) -> None:
 def test_codes_with_digits_are_not_names(text: str) -> None:
     detector = Detector(Policy(entities=["PERSON", "LOCATION", "ORGANIZATION"]))
     assert detector.analyze(text) == []
+
+
+def test_an_extension_is_phone_context() -> None:
+    detector = Detector(Policy(entities=["PHONE_NUMBER"]))
+    text = "Desk: 5551234567 ext 9"
+    assert _spans(detector.analyze(text)) == [("PHONE_NUMBER", 6, 16)]
+    assert detector.analyze("Desk: 5551234567") == []

@@ -3,6 +3,10 @@
 Parquet is read one row group at a time and written through a temporary file
 beside the destination that is renamed into place only after the whole run
 has passed, so a failed run never leaves a partial output.
+
+View-typed columns (string_view, binary_view) are read as their large_*
+equivalents: most Arrow compute kernels (take, regex, dictionary encoding)
+have no view kernels yet, and the output keeps the large_* type.
 """
 
 from __future__ import annotations
@@ -24,13 +28,29 @@ BATCH_ROWS = 65_536
 _GLOB_CHARS = set("*?[")
 
 
+_VIEW_TYPES = {pa.string_view(): pa.large_string(), pa.binary_view(): pa.large_binary()}
+
+
+def readable_schema(schema: pa.Schema) -> pa.Schema:
+    """The schema with view types replaced by the large types the kernels take."""
+    for i, fld in enumerate(schema):
+        if fld.type in _VIEW_TYPES:
+            schema = schema.set(i, fld.with_type(_VIEW_TYPES[fld.type]))
+    return schema
+
+
+def _readable(data: pa.RecordBatch | pa.Table) -> pa.RecordBatch | pa.Table:
+    schema = readable_schema(data.schema)
+    return data if schema.equals(data.schema) else data.cast(schema)
+
+
 class TableSource:
     """An in-memory Arrow table seen as a stream of batches."""
 
     def __init__(self, table: pa.Table, name: str = "<table>") -> None:
-        self.table = table
+        self.table = _readable(table)
         self.name = name
-        self.schema = table.schema
+        self.schema = self.table.schema
         self.num_rows = table.num_rows
 
     def batches(self, columns: Sequence[str] | None = None) -> Iterator[pa.RecordBatch]:
@@ -62,14 +82,15 @@ class ParquetSource:
             raise InputError(
                 f"input is not a readable Parquet file (bad magic bytes or truncated footer): {path}"
             ) from None
-        self.schema = self._file.schema_arrow
+        self.schema = readable_schema(self._file.schema_arrow)
         self.num_rows = self._file.metadata.num_rows
 
     def batches(self, columns: Sequence[str] | None = None) -> Iterator[pa.RecordBatch]:
         try:
-            yield from self._file.iter_batches(
+            for batch in self._file.iter_batches(
                 batch_size=BATCH_ROWS, columns=list(columns) if columns is not None else None
-            )
+            ):
+                yield _readable(batch)
         except (pa.ArrowException, OSError):
             raise InputError(f"input is corrupt: a data page could not be decoded: {self.path}") from None
 
@@ -85,7 +106,7 @@ class ParquetSource:
                     wanted.append(rows[it] - start)
                     it += 1
                 if wanted:
-                    table = self._file.read_row_group(group, columns=list(columns))
+                    table = _readable(self._file.read_row_group(group, columns=list(columns)))
                     pieces.append(table.take(pa.array(wanted, pa.int64())))
                 start += size
         except (pa.ArrowException, OSError):

@@ -79,3 +79,19 @@ def test_scan_dataframe_changes_nothing():
     cols = {c.name: c for c in evidence.files[0].columns}
     assert (cols["email"].classification, cols["email"].entity) == ("entity", "EMAIL_ADDRESS")
     assert evidence.key is None
+
+
+def test_string_view_columns_are_protected_as_large_strings(tmp_path):
+    import pyarrow.parquet as pq
+
+    emails = [f"user{i}@example.com" for i in range(50)]
+    notes = [f"mail bob{i}@example.org now" for i in range(50)]
+    table = pa.table({"email": pa.array(emails, pa.string_view()), "note": pa.array(notes, pa.string_view())})
+    out, evidence = Guard().protect(table)
+    pq.write_table(table, tmp_path / "in.parquet")
+    Guard().protect_file(tmp_path / "in.parquet", tmp_path / "out.parquet")
+    for protected in (out, pq.read_table(tmp_path / "out.parquet")):
+        assert protected.schema.types == [pa.large_string(), pa.large_string()]
+        text = " ".join(protected.column("email").to_pylist() + protected.column("note").to_pylist())
+        assert not [v for v in emails + [f"bob{i}@example.org" for i in range(50)] if v in text]
+    assert [c.classification for c in evidence.files[0].columns] == ["entity", "free_text"]

@@ -370,9 +370,26 @@ def _unsure(plan: ColumnPlan, values: Sequence[str], policy: Policy) -> bool:
     return any(abs(share - t) <= UNSURE_ERRORS * error for t in thresholds)
 
 
+# Fixed-width identifiers that may start with 0, which an integer column drops
+# (SSN 078-05-1120 stored as 78051120).
+ZERO_PADDED_DIGITS = {
+    "US_SSN": 9,
+    "US_ITIN": 9,
+    "US_EIN": 9,
+    "ABA_ROUTING_NUMBER": 9,
+    "CA_SIN": 9,
+    "NL_BSN": 9,
+    "UK_NHS": 10,
+}
+
+
 def _number_column(name: str, kind: str, values: list[str], policy: Policy, patterns: Detector) -> ColumnPlan:
-    """An integer column whose name says it holds identifiers: checked like text,
-    and redacted (nulls keep the column's type) unless the policy drops or keeps it."""
+    """An integer column whose name says it holds identifiers: checked like text
+    (with the leading zeros the integer lost put back), and redacted (nulls keep
+    the column's type) unless the policy drops or keeps it."""
+    width = ZERO_PADDED_DIGITS.get(name_hint(name) or "")
+    if width:
+        values = [v.zfill(width) if v.isdigit() else v for v in values]
     plan = classify_column(name, kind, values, policy, patterns, patterns)
     if plan.column_class != ColumnClass.ENTITY:
         return ColumnPlan(

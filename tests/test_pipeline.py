@@ -64,3 +64,15 @@ def test_redacting_a_non_nullable_column_makes_it_nullable(engine: Engine) -> No
     out, _ = protect_table(table, engine)
     assert out.column("ssn").null_count == 60
     assert out.schema.field("ssn").nullable and not out.schema.field("id").nullable
+
+
+def test_integer_ssns_that_lost_their_leading_zero_are_redacted(engine: Engine) -> None:
+    # 078-05-1120, 012-34-5670, ... stored as integers: 8 digits, not 9.
+    ssns = [int(f"0{i % 90 + 10:02d}{i % 89 + 10:02d}{i % 9000 + 1000:04d}") for i in range(60)]
+    table = pa.table({"ssn": pa.array(ssns, pa.int64()), "id": pa.array(range(60), pa.int64())})
+    out, outcome = protect_table(table, engine)
+    ssn, ident = outcome.columns
+    assert (ssn["classification"], ssn["entity"], ssn["action"]) == ("entity", "US_SSN", "redact")
+    assert out.column("ssn").null_count == 60 and out.schema.field("ssn").type == pa.int64()
+    assert ident["classification"] == "not_text"
+    assert out.column("id").to_pylist() == list(range(60))

@@ -162,6 +162,8 @@ class BatchProtector:
                 # A sample can miss rare values: sweep every value for patterns.
                 arrays.append(self._text(p, array, None, self.engine.patterns))
             else:
+                if p.column_class == ColumnClass.ENTITY:  # action keep: counted as scan counts it
+                    self.counters[p.name].findings[p.entity] += len(array) - array.null_count
                 arrays.append(array)
         return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
 

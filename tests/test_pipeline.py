@@ -76,3 +76,17 @@ def test_integer_ssns_that_lost_their_leading_zero_are_redacted(engine: Engine) 
     assert out.column("ssn").null_count == 60 and out.schema.field("ssn").type == pa.int64()
     assert ident["classification"] == "not_text"
     assert out.column("id").to_pylist() == list(range(60))
+
+
+def test_kept_entity_columns_count_their_findings_as_scan_does() -> None:
+    from ingestguard.io import TableSource
+    from ingestguard.pipeline import scan_source
+
+    engine = Engine(Policy(actions={"EMAIL_ADDRESS": "keep"}, fail_on=[]), KEY)
+    emails = [f"user{i}@example.com" for i in range(50)] + [None] * 10
+    table = pa.table({"email": emails})
+    out, protected = protect_table(table, engine)
+    scanned = scan_source(TableSource(table), engine)
+    assert protected.columns[0]["findings"] == scanned.columns[0]["findings"] == {"EMAIL_ADDRESS": 50}
+    assert protected.columns[0]["values_transformed"] == 0
+    assert out.column("email").to_pylist() == emails

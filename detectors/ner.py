@@ -20,6 +20,7 @@ import re
 import weakref
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from itertools import chain
 from pathlib import Path
 
@@ -156,7 +157,11 @@ class NerScanner:
             spans = [_spans(doc) for doc in self.nlp.pipe(texts, batch_size=BATCH_SIZE)]
         else:
             chunks = [texts[i : i + CHUNK] for i in range(0, len(texts), CHUNK)]
-            spans = list(chain.from_iterable(self._workers().map(_worker_spans, chunks)))
+            try:
+                spans = list(chain.from_iterable(self._workers().map(_worker_spans, chunks)))
+            except BrokenProcessPool:
+                self._pool = None  # a worker died (killed, out of memory): the next call starts afresh
+                raise
         out = []
         for text, found in zip(texts, spans, strict=True):
             kept = []

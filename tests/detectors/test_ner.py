@@ -50,3 +50,21 @@ def test_pool_from_a_worker_thread_matches_one_process(monkeypatch: pytest.Monke
         ("PERSON", "Tom Baker"),
         ("LOCATION", "Paris"),
     ]
+
+
+def test_a_dead_worker_fails_the_call_and_the_next_call_starts_a_new_pool(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import os
+    import signal
+    from concurrent.futures.process import BrokenProcessPool
+
+    monkeypatch.setattr(ner, "MIN_TEXTS_PER_PROCESS", 10)
+    scanner = NerScanner(MODEL, ["PERSON"], processes=2)
+    texts = [f"Maria Lopez wrote case {i}." for i in range(30)]
+    assert scanner.find(texts)[0][0].entity_type == "PERSON"
+    for pid in list(scanner._pool._processes):
+        os.kill(pid, signal.SIGKILL)
+    with pytest.raises(BrokenProcessPool):
+        scanner.find(texts)
+    assert scanner.find(texts)[0][0].entity_type == "PERSON"

@@ -37,9 +37,10 @@ CANDIDATE = r"(?<![\w+])(?<!\w[-.])\+?\(?\d(?:[\s().\-/]{0,2}\d){6,14}(?!\w)(?![
 # Digit runs that are addresses and dates, not phone numbers.
 _IPV4_SHAPE = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _DATE_SHAPE = re.compile(r"(?:19|20)\d{2}[-./]\d{1,2}[-./]\d{1,2}")
-# The North American layout, (212) 555-0100 or 212-555-0100: accepted when the
-# plan could hold the number, so the fictional 555 range counts too.
-_NANP_LAYOUT = re.compile(r"(?:\+?1[ .\-]?)?(?:\(\d{3}\) ?|\d{3}[ .\-])\d{3}[ .\-]\d{4}")
+# The North American layout, (212) 555-0100 or 212-555-0100, with an area code
+# that starts with 2-9 as all do: accepted when the plan could hold the number,
+# so the fictional 555 range counts too.
+_NANP_LAYOUT = re.compile(r"(?:\+?1[ .\-]?)?(?:\([2-9]\d{2}\) ?|[2-9]\d{2}[ .\-])\d{3}[ .\-]\d{4}")
 # RE2 superset of CANDIDATE, for column sweeps.
 PREFILTER = r"\b\d(?:[\s().\-/]{0,2}\d){6,}"
 

@@ -157,6 +157,7 @@ ODDLY_GROUPED = [
     ("Invalid SSN 666-12-9999 should be ignored.", (12, 23)),
     ("Bad SSN 123-45-67890", (8, 20)),
     ("ZIP 12345-12345 is invalid.", (4, 15)),
+    ("Part 123-456-7890 shipped", (5, 17)),  # no area code starts with 1
 ]
 
 

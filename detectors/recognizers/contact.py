@@ -60,8 +60,9 @@ class CheckedEmailRecognizer(EmailRecognizer):
         Pattern(
             "email address",
             r"(?<![!#$%&'*+\-/=?^_`{|}~.\w])[!#$%&'*+\-/=?^_`{|}~\w](?:[!#$%&'*+\-/=?^_`{|}~.\w]*"
-            r"[!#$%&'*+\-/=?^_`{|}~\w])?@\w+(?:-+\w+)*(?:\.\w+(?:-+\w+)*)*"
-            r"\.(?:[^\W\d_]{2,63}|xn--[a-z0-9\-]{2,59})(?![^\W\d_]|-\w|\.\w)",
+            # Labels with their dots, possessive: no backtracking over long domains.
+            r"[!#$%&'*+\-/=?^_`{|}~\w])?@(?:\w+(?:-+\w+)*\.(?=\w))++"
+            r"(?:[^\W\d_]{2,63}|xn--[a-z0-9\-]{2,59})(?![^\W\d_]|-\w|\.\w)",
             0.5,
         )
     ]

@@ -282,6 +282,9 @@ def run_generated(rep: Report, presidio: Presidio, limit: int | None) -> None:
     ours = Ingestguard(available)
     mapping: dict[str, str | tuple[str, ...]] = {e: e for e in available}
     mapping["LOCATION"] = ("LOCATION", "STREET_ADDRESS")
+    # One address finding spans the street, city and ZIP the corpus labels
+    # separately (as DATAFOG_MAP); it protects all three.
+    mapping["STREET_ADDRESS"] = ("STREET_ADDRESS", "LOCATION", "US_ZIP_CODE")
     mapping["DATE_TIME"] = ("DATE_OF_BIRTH", "AGE")
     rep.add(
         f"### generated ({len(cases)} sentences, seed 0, {sum(c.negative for c in cases)} look-alike negatives)"

@@ -320,7 +320,7 @@ def plan_columns(source: Source, policy: Policy, detector: Detector, patterns: D
                 f"column '{fld.name}' has type {kind}, which ingestguard cannot scan; "
                 f"set columns.{fld.name} to drop_column or skip in the policy"
             )
-        elif pa.types.is_integer(fld.type) and name_hint(fld.name) in patterns.entities:
+        elif pa.types.is_integer(fld.type) and name_hint(fld.name) in set(patterns.entities) - NER_ENTITIES:
             numbers.append(fld.name)  # an SSN or card number stored as an integer
             to_sample.append(fld.name)
         else:
@@ -468,7 +468,7 @@ def classify_column(
             f"{len(distinct)} repeated values with no pattern entity: categories, not people or places"
         )
         return ColumnPlan(name, kind, ColumnClass.CLEAN, sample_size=n, match_share=0.0, reasons=reasons)
-    ner_ran = pick is None and not hit and bool(set(detector.entities) - set(patterns.entities))
+    ner_ran = pick is None and not hit and detector.ner is not None
     if ner_ran:
         subset = distinct[:NER_SAMPLE]
         whole, hit, total = shares(subset, detector.analyze_batch(subset))

@@ -320,3 +320,14 @@ def test_a_share_far_from_the_threshold_keeps_the_first_sample(patterns: Detecto
     [clear, _] = plan_columns(TableSource(_mixed_table(20_000, 0.99)), policy, patterns, patterns)
     assert (contact.sample_size, clear.sample_size) == (100, 100)
     assert not any("sampling error" in r for r in contact.reasons + clear.reasons)
+
+
+def test_names_are_found_by_ner_under_a_person_only_policy() -> None:
+    """PERSON also has a pattern recognizer (labelled fields): NER must still run."""
+    policy = Policy(entities=["PERSON", "EMAIL_ADDRESS"])
+    detector, patterns = Detector(policy), Detector(policy, ner=False)
+    first = ["Amy", "Raj", "Maria", "James", "Linda", "Tom", "Ana", "Kofi"]
+    last = ["Wong", "Mehta", "Garcia", "Smith", "Brown", "Baker", "Silva", "Mensah"]
+    names = [f"{a} {b}" for a in first for b in last]
+    plan = classify_column("client", "string", names, policy, detector, patterns)
+    assert (plan.column_class, plan.entity) == (ColumnClass.ENTITY, "PERSON")

@@ -16,7 +16,9 @@ which breaks any script without a `__main__` guard.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import re
+import threading
 import weakref
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -135,6 +137,8 @@ class NerScanner:
         self.processes = processes
         self._nlp: Language | None = None
         self._pool: ProcessPoolExecutor | None = None
+        self._pool_pid = 0
+        self._lock = threading.Lock()
 
     @property
     def nlp(self) -> Language:
@@ -153,15 +157,9 @@ class NerScanner:
 
     def find(self, texts: Sequence[str]) -> list[list[Finding]]:
         processes = self.processes if len(texts) >= MIN_TEXTS_PER_PROCESS * self.processes else 1
-        if processes == 1:
+        spans = self._in_workers(texts) if processes > 1 else None
+        if spans is None:
             spans = [_spans(doc) for doc in self.nlp.pipe(texts, batch_size=BATCH_SIZE)]
-        else:
-            chunks = [texts[i : i + CHUNK] for i in range(0, len(texts), CHUNK)]
-            try:
-                spans = list(chain.from_iterable(self._workers().map(_worker_spans, chunks)))
-            except BrokenProcessPool:
-                self._pool = None  # a worker died (killed, out of memory): the next call starts afresh
-                raise
         out = []
         for text, found in zip(texts, spans, strict=True):
             kept = []
@@ -172,31 +170,58 @@ class NerScanner:
             out.append(kept)
         return out
 
+    def _in_workers(self, texts: Sequence[str]) -> list[list[tuple[str, int, int]]] | None:
+        """Spans from the pool, or None when a worker died (killed, out of memory):
+        the caller then does the work in this process, and the next call starts
+        a new pool."""
+        chunks = [texts[i : i + CHUNK] for i in range(0, len(texts), CHUNK)]
+        pool = self._workers()
+        try:
+            return list(chain.from_iterable(pool.map(_worker_spans, chunks)))
+        except BrokenProcessPool:
+            with self._lock:
+                if self._pool is pool:
+                    self._pool = None
+            pool.shutdown(wait=False, cancel_futures=True)
+            return None
+
     def _workers(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            # Forked workers inherit the loaded pipeline: no pickling, no reload.
-            self._pool = ProcessPoolExecutor(
-                self.processes,
-                mp_context=multiprocessing.get_context("fork"),
-                initializer=_worker_init,
-                initargs=(self.nlp,),
-            )
-            weakref.finalize(self, self._pool.shutdown)
-        return self._pool
+        # Prefect runs several tasks on one engine in threads: one pool for all.
+        # A pool inherited through a fork of this process is not this process's.
+        with self._lock:
+            if self._pool is None or self._pool_pid != os.getpid():
+                # Forked workers inherit the loaded pipeline: no pickling, no reload.
+                self._pool = ProcessPoolExecutor(
+                    self.processes,
+                    mp_context=multiprocessing.get_context("fork"),
+                    initializer=_worker_init,
+                    initargs=(self.nlp,),
+                )
+                self._pool_pid = os.getpid()
+                weakref.finalize(self, self._pool.shutdown)
+            return self._pool
+
+    def close(self) -> None:
+        """Stop the worker processes, if any; a later call starts new ones."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown()
 
 
 def _without_codes(text: str, start: int, end: int) -> tuple[int, int] | None:
     """The span cut before its first code: a token mixing digits with letters or
     inner punctuation (an order, ticket, version, date or URL), which pattern
-    recognizers own and no name contains. A word written right before a code
-    labels it ("Order 12345ABC", "Release v2026.2.9"): nothing is left. A name
-    set apart from it by brackets or punctuation ("Jo ] ( http://...") stays,
-    without them. All-digit tokens ("Konnan 5150") are no codes."""
+    recognizers own and no name contains. One word right before a code labels
+    it ("Order 12345ABC", "Release v2026.2.9"): nothing is left. Longer heads
+    are names the model ran on into a code ("Maria Garcia MRN12345") and stay,
+    as do names set apart by punctuation ("Jo ] ( http://..."), without it.
+    All-digit tokens ("Konnan 5150") are no codes."""
     for token in _TOKEN.finditer(text, start, end):
         core = token.group().strip(_EDGE_PUNCTUATION)
         if any(ch.isdigit() for ch in core) and not core.isdigit():
             head = text[start : token.start()].rstrip()
-            if not head or head[-1].isalnum():
+            if not head or (head[-1].isalnum() and len(head.split()) == 1):
                 return None
             end = start + len(head.rstrip(_EDGE_PUNCTUATION + " "))
             return (start, end) if start < end else None

@@ -97,6 +97,8 @@ FIELD_LABELS = frozenset(
 )
 _TOKEN = re.compile(r"\S+")
 _EDGE_PUNCTUATION = "\"'()[]{}<>.,;:!?@#-"
+# A label's last word: "Customer Name", "Account Number" are no one's names.
+FIELD_LAST_WORDS = frozenset({"name", "number", "address", "id"})
 # The fixed confidence Presidio's SpacyRecognizer gives spaCy entities.
 NER_SCORE = 0.85
 BATCH_SIZE = 64
@@ -165,7 +167,7 @@ class NerScanner:
             kept = []
             for label, start, end in found:
                 span = _without_codes(text, start, end) if label in self.wanted else None
-                if span is not None and text[span[0] : span[1]].strip(" :.").lower() not in FIELD_LABELS:
+                if span is not None and not _field_label(text[span[0] : span[1]]):
                     kept.append(Finding(LABELS[label], *span, NER_SCORE, NER_RECOGNIZER))
             out.append(kept)
         return out
@@ -207,6 +209,11 @@ class NerScanner:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown()
+
+
+def _field_label(span: str) -> bool:
+    words = span.strip(" :.").lower()
+    return words in FIELD_LABELS or words.rsplit(" ", 1)[-1] in FIELD_LAST_WORDS
 
 
 def _without_codes(text: str, start: int, end: int) -> tuple[int, int] | None:

@@ -90,3 +90,25 @@ def test_kept_entity_columns_count_their_findings_as_scan_does() -> None:
     assert protected.columns[0]["findings"] == scanned.columns[0]["findings"] == {"EMAIL_ADDRESS": 50}
     assert protected.columns[0]["values_transformed"] == 0
     assert out.column("email").to_pylist() == emails
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"actions": {"PERSON": "redact"}},
+        {"actions": {"PERSON": "mask"}},
+        {"actions": {"PERSON": "mask"}, "mask": {"char": "X", "keep_last": 4}},
+        {"actions": {"PERSON": "replace"}},
+        {"actions": {"PERSON": "pseudonymize"}},
+    ],
+)
+def test_labelled_names_protected_leave_nothing_the_verification_flags(settings: dict) -> None:
+    first, last = ["Amy", "Raj", "Maria", "Tom"], ["Wong", "Mehta", "Garcia", "Baker"]
+    rows = [
+        f'{{"name":"{a} {b}","plan":"pro"}}\nCustomer Name: {a} {b}\nNote: ok' for a in first for b in last
+    ]
+    out, outcome = protect_table(pa.table({"payload": rows * 4}), Engine(Policy(**settings), KEY))
+    text = "\n".join(out.column("payload").to_pylist())
+    assert not [f"{a} {b}" for a in first for b in last if f"{a} {b}" in text]
+    assert outcome.columns[0]["findings"]["PERSON"] == 2 * len(rows) * 4
+    assert outcome.residual == {}

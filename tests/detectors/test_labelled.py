@@ -16,7 +16,9 @@ from ingestguard.policy import Policy
         ("first_name='José' last_name='García'", ["José", "García"]),
         ("customer_name: Mary Ann O’Neil\n", ["Mary Ann O’Neil"]),
         ("name: Jane Doe email: jane@x.com", ["Jane Doe"]),
-        ('{"name":"小明"}', ["小明"]),
+        ('{"full_name":"小明 王"}', ["小明 王"]),
+        ("first_name=Amy&last_name=Wong", ["Amy", "Wong"]),  # a query string
+        ('{"name":"Ronald McDonald"}', ["Ronald McDonald"]),
     ],
 )
 def test_labelled_names(text: str, names: list[str]) -> None:
@@ -33,6 +35,11 @@ def test_labelled_names(text: str, names: list[str]) -> None:
         "hostname=Alpha",
         "The name: John Smith lives here",  # prose, not a field
         '{"name":"Widget 3000"}',
+        '{"name":"TypeError","message":"x is undefined"}',  # a serialised JS error
+        '{"name":"Production"}',  # "name" alone needs a full name
+        "Customer Name: \nAccount Number: 12345",  # a redacted value: never the next line
+        '{"name": "XXXXXXXXXXmith"}',  # masked with a letter
+        "Name:\nEmployee ID: 44",
     ],
 )
 def test_labelled_look_alikes(text: str) -> None:

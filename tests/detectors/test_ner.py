@@ -72,3 +72,11 @@ def test_a_dead_worker_costs_the_pool_not_the_result(monkeypatch: pytest.MonkeyP
         assert scanner._pool is not None and scanner._pool is not first
     finally:
         scanner.close()
+
+
+@pytest.mark.parametrize(
+    ("span", "label"),
+    [("Customer Name", True), ("Account Number", True), ("SSN:", True), ("Amy Wong", False), ("Nam", False)],
+)
+def test_field_labels_are_not_names(span: str, label: bool) -> None:
+    assert ner._field_label(span) is label

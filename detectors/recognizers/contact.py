@@ -15,6 +15,7 @@ regions the policy does not list).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -27,10 +28,9 @@ from presidio_analyzer.predefined_recognizers import EmailRecognizer
 from ingestguard.detectors.recognizers.spec import RecognizerSpec
 
 MIN_DIGITS = 7
-BARE_DIGITS_SCORE = 0.3
-# With a context word's lift (0.35) this reaches the default phone threshold
-# (0.4); without one it stays far below any threshold.
-UNGROUPED_SCORE = 0.1
+# A bare digit run, or a number grouped as no listed region writes it: below
+# the default phone threshold (0.4) alone, over it with a context word (+0.35).
+WEAK_SCORE = 0.3
 REGIONS = ("US", "GB", "CA", "DE", "FR", "IN", "IL", "BR")
 # Not glued to a longer token by "-" or "." (UUIDs, versions, part numbers).
 CANDIDATE = r"(?<![\w+])(?<!\w[-.])\+?\(?\d(?:[\s().\-/]{0,2}\d){6,14}(?!\w)(?![-.]\w)"
@@ -52,9 +52,13 @@ class CheckedEmailRecognizer(EmailRecognizer):
     what follows ("john@acme.com123-45-6789") is still found; Presidio's pattern
     runs on into the digits and then fails its suffix check. And a suffix that
     the public list does not know (an intranet's `.corp`, a new `.italia`) keeps
-    the pattern's score instead of dropping the address: a known suffix makes
-    it certain, an unknown one still looks exactly like an email address.
+    a score just under the default threshold instead of dropping the address:
+    a known suffix makes it certain; an unknown one counts next to a mail word
+    or in an email column, since code writes the same shape (`x@self.weight`).
     """
+
+    CONTEXT = ["email", "mail"]
+    UNKNOWN_SUFFIX_SCORE = 0.4
 
     PATTERNS = [
         Pattern(
@@ -63,12 +67,12 @@ class CheckedEmailRecognizer(EmailRecognizer):
             # Labels with their dots, possessive: no backtracking over long domains.
             r"[!#$%&'*+\-/=?^_`{|}~\w])?@(?:\w+(?:-+\w+)*\.(?=\w))++"
             r"(?:[^\W\d_]{2,63}|xn--[a-z0-9\-]{2,59})(?![^\W\d_]|-\w|\.\w)",
-            0.5,
+            UNKNOWN_SUFFIX_SCORE,
         )
     ]
 
     def __init__(self) -> None:
-        super().__init__(name="CheckedEmailRecognizer")
+        super().__init__(context=self.CONTEXT, name="CheckedEmailRecognizer")
 
     def validate_result(self, pattern_text: str) -> bool | None:
         return True if super().validate_result(pattern_text) else None
@@ -92,6 +96,9 @@ class PhoneNumberRecognizer(PatternRecognizer):
 
     def __init__(self, regions: tuple[str, ...] = REGIONS) -> None:
         self.regions = regions
+        # Columns repeat numbers: validate each distinct candidate once.
+        self._valid = functools.lru_cache(maxsize=65_536)(self._valid)
+        self._grouped = functools.lru_cache(maxsize=65_536)(self._grouped)
         super().__init__(
             supported_entity="PHONE_NUMBER",
             patterns=[Pattern("phone digits", CANDIDATE, 0.4)],
@@ -109,14 +116,21 @@ class PhoneNumberRecognizer(PatternRecognizer):
         """A bare run of digits, or a number grouped as no region writes it, is as
         likely an order, account or ID number: it needs a context word ("phone",
         "call", a column named `msisdn`) to count."""
-        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
-        for r in results:
+        out = []
+        for r in super().analyze(text, entities, nlp_artifacts, regex_flags):
             found = text[r.start : r.end]
             if found.isdigit():
-                r.score = BARE_DIGITS_SCORE
+                r.score = WEAK_SCORE
             elif not self._grouped(found):
-                r.score = UNGROUPED_SCORE
-        return results
+                # The candidate pattern may run a number into the next one
+                # ("030 12345678 030 98765432"): a grouped start still counts.
+                head = self._grouped_head(found)
+                if head:
+                    r.end = r.start + head
+                else:
+                    r.score = WEAK_SCORE
+            out.append(r)
+        return out
 
     def invalidate_result(self, pattern_text: str) -> bool:
         """Drop candidates no region's numbering plan accepts. A valid number keeps
@@ -131,6 +145,16 @@ class PhoneNumberRecognizer(PatternRecognizer):
             _parses(text, region, phonenumbers.is_valid_number) and _grouped_as_in(text, region)
             for region in self.regions
         )
+
+    def _grouped_head(self, text: str) -> int:
+        """Length of the longest start of `text`, cut at a space, that is a valid
+        number grouped as its region writes it; 0 if none."""
+        cuts = [m.start() for m in re.finditer(r"\s+", text)]
+        for cut in reversed(cuts):
+            head = text[:cut]
+            if self._valid(head) and self._grouped(head):
+                return cut
+        return 0
 
     def _valid(self, text: str) -> bool:
         if (

@@ -163,10 +163,10 @@ ODDLY_GROUPED = [
 
 @pytest.mark.parametrize(("text", "span"), ODDLY_GROUPED)
 def test_oddly_grouped_numbers_score_low(text: str, span: tuple[int, int]) -> None:
-    from ingestguard.detectors.recognizers.contact import UNGROUPED_SCORE
+    from ingestguard.detectors.recognizers.contact import WEAK_SCORE
 
     [found] = PhoneNumberRecognizer().analyze(text, ["PHONE_NUMBER"])
-    assert (found.start, found.end, found.score) == (*span, UNGROUPED_SCORE)
+    assert (found.start, found.end, found.score) == (*span, WEAK_SCORE)
 
 
 def test_oddly_grouped_numbers_count_only_with_context() -> None:
@@ -223,8 +223,8 @@ def test_email_recognizer_goes_through_the_offline_extractor(
     ("text", "span", "score"),
     [
         ("john@acme.com123-45-6789", (0, 13), 1.0),  # glued to the next field
-        ("Reach mario@azienda.italia today.", (6, 26), 0.5),  # suffix not on the public list
-        ("ops: user@host.corp", (5, 19), 0.5),
+        ("Reach mario@azienda.italia today.", (6, 26), 0.4),  # suffix not on the public list
+        ("ops: user@host.corp", (5, 19), 0.4),
         ("bob@example.com.", (0, 15), 1.0),  # the full stop ends the sentence
     ],
 )
@@ -269,3 +269,20 @@ def test_an_extension_is_phone_context() -> None:
     text = "Desk: 5551234567 ext 9"
     assert _spans(detector.analyze(text)) == [("PHONE_NUMBER", 6, 16)]
     assert detector.analyze("Desk: 5551234567") == []
+
+
+def test_unknown_email_suffixes_count_only_next_to_a_mail_word() -> None:
+    detector = Detector(Policy(entities=["EMAIL_ADDRESS"]))
+    assert detector.analyze("y = x@self.weight + emb@model.embeddings") == []
+    text = "email: mario@azienda.italia"
+    assert _spans(detector.analyze(text)) == [("EMAIL_ADDRESS", 7, 27)]
+    assert _spans(detector.analyze_batch(["mario@azienda.italia"], context=["e", "mail"])[0]) == [
+        ("EMAIL_ADDRESS", 0, 20)
+    ]
+
+
+def test_numbers_run_together_are_found_apart() -> None:
+    text = "Büro 030 12345678 030 98765432"
+    found = PhoneNumberRecognizer(("DE",)).analyze(text, ["PHONE_NUMBER"])
+    # The second number's area code went to the first candidate: its rest is a bare run.
+    assert [(text[r.start : r.end], r.score) for r in found] == [("030 12345678", 0.4), ("98765432", 0.3)]

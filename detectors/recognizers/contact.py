@@ -66,7 +66,7 @@ class CheckedEmailRecognizer(EmailRecognizer):
             r"(?<![!#$%&'*+\-/=?^_`{|}~.\w])[!#$%&'*+\-/=?^_`{|}~\w](?:[!#$%&'*+\-/=?^_`{|}~.\w]*"
             # Labels with their dots, possessive: no backtracking over long domains.
             r"[!#$%&'*+\-/=?^_`{|}~\w])?@(?:\w+(?:-+\w+)*\.(?=\w))++"
-            r"(?:[^\W\d_]{2,63}|xn--[a-z0-9\-]{2,59})(?![^\W\d_]|-\w|\.\w)",
+            r"(?:xn--[a-z0-9\-]{2,59}|[^\W\d_]{2,63})(?![^\W\d_]|-\w|\.\w)",
             UNKNOWN_SUFFIX_SCORE,
         )
     ]
@@ -75,7 +75,8 @@ class CheckedEmailRecognizer(EmailRecognizer):
         super().__init__(context=self.CONTEXT, name="CheckedEmailRecognizer")
 
     def validate_result(self, pattern_text: str) -> bool | None:
-        return True if super().validate_result(pattern_text) else None
+        # The domain alone: a local part in another script confuses the suffix lookup.
+        return True if super().validate_result(pattern_text.rsplit("@", 1)[-1]) else None
 
 
 class PhoneNumberRecognizer(PatternRecognizer):

@@ -213,7 +213,7 @@ def test_email_recognizer_goes_through_the_offline_extractor(
         Spy(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True),
     )
     assert _spans(detector.analyze("write to ops@example.org today")) == [("EMAIL_ADDRESS", 9, 24)]
-    assert seen == ["ops@example.org"]
+    assert seen == ["example.org"]
 
 
 # -- email -------------------------------------------------------------------------------------------
@@ -226,6 +226,7 @@ def test_email_recognizer_goes_through_the_offline_extractor(
         ("Reach mario@azienda.italia today.", (6, 26), 0.4),  # suffix not on the public list
         ("ops: user@host.corp", (5, 19), 0.4),
         ("bob@example.com.", (0, 15), 1.0),  # the full stop ends the sentence
+        ("a@xn--d1acufc.xn--p1ai", (0, 22), 1.0),  # a punycode top-level label
     ],
 )
 def test_email_spans(text: str, span: tuple[int, int], score: float) -> None:
@@ -286,3 +287,12 @@ def test_numbers_run_together_are_found_apart() -> None:
     found = PhoneNumberRecognizer(("DE",)).analyze(text, ["PHONE_NUMBER"])
     # The second number's area code went to the first candidate: its rest is a bare run.
     assert [(text[r.start : r.end], r.score) for r in found] == [("030 12345678", 0.4), ("98765432", 0.3)]
+
+
+def test_email_after_text_in_another_script() -> None:
+    from ingestguard.detectors.recognizers.contact import CheckedEmailRecognizer
+
+    use_offline_suffix_list()
+    text = "张小明的邮箱是xiaoming@example.cn"
+    [found] = CheckedEmailRecognizer().analyze(text, ["EMAIL_ADDRESS"])
+    assert (found.end, found.score) == (len(text), 1.0)

@@ -6,7 +6,8 @@ has passed, so a failed run never leaves a partial output.
 
 View-typed columns (string_view, binary_view) are read as their large_*
 equivalents: most Arrow compute kernels (take, regex, dictionary encoding)
-have no view kernels yet, and the output keeps the large_* type.
+have no view kernels yet, and the output keeps the large_* type. The same
+holds for dictionary columns with view values (dictionary<large_string>).
 """
 
 from __future__ import annotations
@@ -31,11 +32,19 @@ _GLOB_CHARS = set("*?[")
 _VIEW_TYPES = {pa.string_view(): pa.large_string(), pa.binary_view(): pa.large_binary()}
 
 
+def _readable_type(dtype: pa.DataType) -> pa.DataType:
+    if pa.types.is_dictionary(dtype) and dtype.value_type in _VIEW_TYPES:
+        # Even the cast to a plain string fails for dictionary<string_view>.
+        return pa.dictionary(dtype.index_type, _VIEW_TYPES[dtype.value_type], dtype.ordered)
+    return _VIEW_TYPES.get(dtype, dtype)
+
+
 def readable_schema(schema: pa.Schema) -> pa.Schema:
     """The schema with view types replaced by the large types the kernels take."""
     for i, fld in enumerate(schema):
-        if fld.type in _VIEW_TYPES:
-            schema = schema.set(i, fld.with_type(_VIEW_TYPES[fld.type]))
+        dtype = _readable_type(fld.type)
+        if dtype != fld.type:
+            schema = schema.set(i, fld.with_type(dtype))
     return schema
 
 

@@ -95,3 +95,42 @@ def test_string_view_columns_are_protected_as_large_strings(tmp_path):
         text = " ".join(protected.column("email").to_pylist() + protected.column("note").to_pylist())
         assert not [v for v in emails + [f"bob{i}@example.org" for i in range(50)] if v in text]
     assert [c.classification for c in evidence.files[0].columns] == ["entity", "free_text"]
+
+
+# (input type, output type): view types come out as their large_* equivalents.
+STRING_TYPES = [
+    pytest.param(pa.string(), pa.string(), id="string"),
+    pytest.param(pa.large_string(), pa.large_string(), id="large_string"),
+    pytest.param(pa.string_view(), pa.large_string(), id="string_view"),
+    pytest.param(
+        pa.dictionary(pa.int32(), pa.string_view()),
+        pa.dictionary(pa.int32(), pa.large_string()),
+        id="dictionary<string_view>",
+    ),
+]
+
+
+@pytest.mark.parametrize(("in_type", "out_type"), STRING_TYPES)
+def test_every_arrow_string_type_is_scanned_and_protected(
+    in_type: pa.DataType, out_type: pa.DataType
+) -> None:
+    emails = [f"user{i}@example.com" for i in range(50)]
+    if pa.types.is_dictionary(in_type):
+        array = pa.DictionaryArray.from_arrays(
+            pa.array(range(50), pa.int32()), pa.array(emails, in_type.value_type)
+        )
+    else:
+        array = pa.array(emails, in_type)
+    table = pa.table({"email": array})
+    guard = Guard()
+    assert guard.scan(table).files[0].columns[0].findings == {"EMAIL_ADDRESS": 50}
+    out, evidence = guard.protect(table)
+    assert out.schema.field("email").type == out_type
+    left = out.column("email").cast(pa.large_string()).to_pylist()
+    assert len(left) == 50 and None not in left and not set(left) & set(emails)
+    column = evidence.files[0].columns[0]
+    assert (column.classification, column.findings, column.values_transformed) == (
+        "entity",
+        {"EMAIL_ADDRESS": 50},
+        50,
+    )

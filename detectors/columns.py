@@ -388,9 +388,12 @@ def _number_column(name: str, kind: str, values: list[str], policy: Policy, patt
     (with the leading zeros the integer lost put back), and redacted (nulls keep
     the column's type) unless the policy drops or keeps it."""
     width = ZERO_PADDED_DIGITS.get(name_hint(name) or "")
+    padded = sum(v.isdigit() and len(v) < width for v in values) if width else 0
     if width:
         values = [v.zfill(width) if v.isdigit() else v for v in values]
     plan = classify_column(name, kind, values, policy, patterns, patterns)
+    if padded:  # the evidence says why an 8-digit integer can count as an SSN
+        plan.reasons.append(f"{padded} sampled integers read with their leading zeros, as {width} digits")
     if plan.column_class != ColumnClass.ENTITY:
         return ColumnPlan(
             name,

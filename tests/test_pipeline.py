@@ -73,7 +73,12 @@ def test_integer_ssns_that_lost_their_leading_zero_are_redacted(engine: Engine) 
     out, outcome = protect_table(table, engine)
     ssn, ident = outcome.columns
     assert (ssn["classification"], ssn["entity"], ssn["action"]) == ("entity", "US_SSN", "redact")
+    assert (
+        f"{ssn['sample_size']} sampled integers read with their leading zeros, as 9 digits" in ssn["reasons"]
+    )
+    assert ssn["findings"] == {"US_SSN": 60} and ssn["values_transformed"] == 60
     assert out.column("ssn").null_count == 60 and out.schema.field("ssn").type == pa.int64()
+    assert not [v for v in ssns if str(v) in str(ssn)]  # no raw value in the evidence
     assert ident["classification"] == "not_text"
     assert out.column("id").to_pylist() == list(range(60))
 

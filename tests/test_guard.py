@@ -134,3 +134,15 @@ def test_every_arrow_string_type_is_scanned_and_protected(
         {"EMAIL_ADDRESS": 50},
         50,
     )
+
+
+def test_kept_email_column_evidence_counts_findings_as_scan_does() -> None:
+    policy = Policy(actions={"EMAIL_ADDRESS": "keep"}, fail_on=[])
+    emails = [f"user{i}@example.com" for i in range(50)] + [None] * 10
+    table = pa.table({"email": emails})
+    scanned = Guard(policy).scan(table).files[0].columns[0]
+    out, evidence = Guard(policy).protect(table)
+    kept = evidence.files[0].columns[0]
+    assert (kept.classification, kept.action, kept.values_transformed) == ("entity", "keep", 0)
+    assert kept.findings == scanned.findings == {"EMAIL_ADDRESS": 50}
+    assert out.column("email").to_pylist() == emails

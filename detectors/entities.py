@@ -6,8 +6,10 @@ without loading Presidio or spaCy.
 
 from __future__ import annotations
 
-# Found by the spaCy NER model.
-NER_ENTITIES: frozenset[str] = frozenset({"PERSON", "LOCATION", "ORGANIZATION", "NRP"})
+# Found by the NER models. UNRESOLVED_NAME is a proper name the spaCy model
+# tagged as an organisation, group or facility that no other evidence could
+# type as a person, a place or an organisation: protected, and counted apart.
+NER_ENTITIES: frozenset[str] = frozenset({"PERSON", "LOCATION", "ORGANIZATION", "NRP", "UNRESOLVED_NAME"})
 
 # National identifiers, by the country that issues them (ISO 3166 alpha-2).
 COUNTRY_ENTITIES: dict[str, frozenset[str]] = {
@@ -56,8 +58,12 @@ SECRET_ENTITIES: frozenset[str] = frozenset(
 )
 
 LOCATION_ENTITIES: frozenset[str] = frozenset(
-    {"STREET_ADDRESS", "US_ZIP_CODE", "UK_POSTCODE", "DATE_OF_BIRTH", "AGE"}
+    {"STREET_ADDRESS", "US_ZIP_CODE", "UK_POSTCODE", "POSTAL_CODE", "DATE_OF_BIRTH", "AGE"}
 )
+
+# Document numbers of any issuer, found next to the words that name them
+# ("driver's license F3452345", "passport no. 533380006").
+DOCUMENT_ENTITIES: frozenset[str] = frozenset({"DRIVER_LICENSE", "PASSPORT"})
 
 OTHER_PATTERN_ENTITIES: frozenset[str] = frozenset({"MEDICAL_LICENSE", "DATE_TIME"})
 
@@ -69,6 +75,7 @@ PATTERN_ENTITIES: frozenset[str] = frozenset().union(
     CONTACT_ENTITIES,
     SECRET_ENTITIES,
     LOCATION_ENTITIES,
+    DOCUMENT_ENTITIES,
     OTHER_PATTERN_ENTITIES,
 )
 

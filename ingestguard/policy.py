@@ -118,8 +118,12 @@ _DEFAULT_ENTITIES = [
     "STREET_ADDRESS",
     "US_ZIP_CODE",
     "UK_POSTCODE",
+    "POSTAL_CODE",
     "DATE_OF_BIRTH",
     "AGE",
+    "DRIVER_LICENSE",
+    "PASSPORT",
+    "UNRESOLVED_NAME",
     *sorted(SECRET_ENTITIES),
 ]
 

@@ -32,8 +32,12 @@ def test_defaults_are_valid_and_complete() -> None:
         "STREET_ADDRESS",
         "US_ZIP_CODE",
         "UK_POSTCODE",
+        "POSTAL_CODE",
         "DATE_OF_BIRTH",
         "AGE",
+        "DRIVER_LICENSE",
+        "PASSPORT",
+        "UNRESOLVED_NAME",
         *sorted(SECRET_ENTITIES),
     ]
     assert policy.action_for("PRIVATE_KEY") is Action.REDACT

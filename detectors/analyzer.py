@@ -1,8 +1,8 @@
 """The detector a policy asks for: pattern sweeps plus, where wanted, NER.
 
 Built explicitly from the policy, offline: Presidio's recognizers (with their
-validators) for patterns, the pinned spaCy pipeline for names and places,
-and tldextract's bundled suffix snapshot for the email and URL validators.
+validators) for patterns, the pinned spaCy pipeline and the Rampart names
+model for names, places and addresses (see `opinions`), and tldextract's bundled suffix snapshot for the email and URL validators.
 Presidio's `AnalyzerEngine` is not used on the data path: it runs the whole
 spaCy pipeline and every recognizer on one text at a time, where here the
 patterns sweep whole Arrow columns and NER runs once per distinct text.
@@ -16,6 +16,7 @@ import pyarrow as pa
 import tldextract.tldextract
 
 from ingestguard.detectors.entities import NER_ENTITIES
+from ingestguard.detectors.opinions import MODEL_ENTITIES
 from ingestguard.detectors.finding import Finding, merge_overlaps
 from ingestguard.detectors.ner import NerScanner
 from ingestguard.detectors.recognizers import PATTERN_RECOGNIZERS
@@ -47,10 +48,17 @@ class Detector:
         specs = [PATTERN_RECOGNIZERS[e] for e in active if e in PATTERN_RECOGNIZERS] + policy_specs(policy)
         thresholds = {e: policy.threshold_for(e) for e in active}
         self.sweep = PatternSweep(specs, thresholds)
-        ner_entities = [e for e in active if e in NER_ENTITIES] if ner else []
-        self.ner = NerScanner(policy.nlp.model, ner_entities, processes) if ner_entities else None
+        # The models run when the policy wants names or places; they then also
+        # report the addresses, postal codes, phones and documents they see.
+        wants_names = ner and any(e in NER_ENTITIES for e in active)
+        model_entities = NER_ENTITIES | set(MODEL_ENTITIES.values()) if policy.nlp.names_model else NER_ENTITIES
+        ner_entities = [e for e in active if e in model_entities] if wants_names else []
+        self.ner = (
+            NerScanner(policy.nlp.model, ner_entities, processes, policy.nlp.names_model, policy.threshold_for)
+            if ner_entities
+            else None
+        )
         self.entities = [e for e in active if e in self.sweep.entities or e in ner_entities]
-        self._ner_threshold = {e: policy.threshold_for(e) for e in ner_entities}
         self._allowed = frozenset(policy.allow_list)
 
     def model_info(self) -> dict[str, str]:
@@ -71,9 +79,8 @@ class Detector:
         if self.ner is not None:
             values = [v or "" for v in array.to_pylist()]
             for row, named in enumerate(self.ner.find(values)):
-                kept = [f for f in named if f.score >= self._ner_threshold[f.entity_type]]
-                if kept:
-                    found.setdefault(row, []).extend(kept)
+                if named:
+                    found.setdefault(row, []).extend(named)
         out: list[Sequence[Finding]] = [()] * len(array)
         for row, findings in found.items():
             if self._allowed:

@@ -6,6 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 NER_RECOGNIZER = "SpacyNer"
+NAMES_RECOGNIZER = "RampartNer"
+# Models give a fixed or learned confidence, not a check: a validated pattern
+# labels a merged span before either does.
+MODEL_RECOGNIZERS = frozenset({NER_RECOGNIZER, NAMES_RECOGNIZER})
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +26,7 @@ def merge_overlaps(findings: Iterable[Finding]) -> list[Finding]:
 
     A union, not a choice: when a phone number overlaps a name, replacing only
     the name would leave part of the number behind. A validated pattern labels
-    the union before NER does: the model's fixed 0.85 says less than a checksum.
+    the union before a model does: a model's score says less than a checksum.
     """
     merged: list[Finding] = []
     for f in sorted(findings, key=lambda f: (f.start, -f.end)):
@@ -38,4 +42,4 @@ def merge_overlaps(findings: Iterable[Finding]) -> list[Finding]:
 
 
 def _rank(f: Finding) -> tuple[bool, float, int]:
-    return (f.recognizer != NER_RECOGNIZER, f.score, f.end - f.start)
+    return (f.recognizer not in MODEL_RECOGNIZERS, f.score, f.end - f.start)

@@ -1,4 +1,6 @@
-"""Named entities from the spaCy model, with only the pipe that finds them.
+"""Named entities from the spaCy model and the names model, combined.
+
+The spaCy model runs with only the pipe that finds entities.
 
 In the small English pipelines the `ner` component carries its own
 token-to-vector layer, so tagger, parser, lemmatizer and the shared
@@ -10,7 +12,10 @@ model and send back only (label, start, end), not whole documents: about
 a third faster than spaCy's own `n_process`, whose workers, when forked from a
 Prefect task's thread, also fail at exit and warn (W127) after finishing the
 work. Fork, not spawn: a spawned worker re-imports the caller's main script,
-which breaks any script without a `__main__` guard.
+which breaks any script without a `__main__` guard. Each worker builds its own
+names-model session on first use (one made before a fork is not the child's).
+Both models' spans go through `opinions.combine`, the one place that decides
+between them.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import os
 import re
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from itertools import chain
@@ -29,18 +34,14 @@ from pathlib import Path
 import spacy
 from spacy.language import Language
 
-from ingestguard.detectors.finding import NER_RECOGNIZER, Finding
+from ingestguard.detectors.finding import Finding
+from ingestguard.detectors.names_model import ModelSpan, NamesModel
+from ingestguard.detectors.opinions import CANDIDATE_LABELS, SPACY_LABELS, combine
 from ingestguard.errors import ModelNotFoundError
 
-# spaCy's OntoNotes labels as Presidio names them. DATE and TIME are left to a
-# pattern recognizer: the small model also tags "tomorrow" and digit runs.
-LABELS = {
-    "PERSON": "PERSON",
-    "GPE": "LOCATION",
-    "LOC": "LOCATION",
-    "ORG": "ORGANIZATION",
-    "NORP": "NRP",
-}
+# spaCy's OntoNotes labels that can name a person or a place. DATE and TIME are
+# left to a pattern recognizer: the small model also tags "tomorrow" and digit runs.
+LABELS = frozenset(SPACY_LABELS) | CANDIDATE_LABELS
 # Names of data fields, and words that qualify them, which the small model
 # often tags as organisations or people when they stand next to the value
 # ("SSN 078-05-1120", "Email: ...", "Invalid SSN ...").
@@ -99,8 +100,6 @@ _TOKEN = re.compile(r"\S+")
 _EDGE_PUNCTUATION = "\"'()[]{}<>.,;:!?@#-"
 # A label's last word: "Customer Name", "Account Number" are no one's names.
 FIELD_LAST_WORDS = frozenset({"name", "number", "address", "id"})
-# The fixed confidence Presidio's SpacyRecognizer gives spaCy entities.
-NER_SCORE = 0.85
 BATCH_SIZE = 64
 # Below this many texts, worker processes cost more to start than they save.
 MIN_TEXTS_PER_PROCESS = 1_000
@@ -129,13 +128,26 @@ def load_ner_pipeline(model: str) -> Language:
 
 
 class NerScanner:
-    """NER over batches of texts; the model loads on first use, so a run whose
-    columns need no NER never pays for it."""
+    """NER over batches of texts; the models load on first use, so a run whose
+    columns need no NER never pays for them.
 
-    def __init__(self, model: str, entities: Sequence[str], processes: int = 1) -> None:
+    `entities`: what the caller reports; `threshold(entity)`: the score each
+    needs. With `names_model` False only the spaCy model runs.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        entities: Sequence[str],
+        processes: int = 1,
+        names_model: bool = True,
+        threshold: Callable[[str], float] = lambda entity: 0.5,
+    ) -> None:
         check_installed(model)
         self.model = model
-        self.wanted = {label for label, entity in LABELS.items() if entity in entities}
+        self.entities = frozenset(entities)
+        self.threshold = threshold
+        self.names = NamesModel() if names_model else None
         self.processes = processes
         self._nlp: Language | None = None
         self._pool: ProcessPoolExecutor | None = None
@@ -155,31 +167,36 @@ class NerScanner:
             version = spacy.util.load_meta(Path(self.model) / "meta.json").get("version", "")
         else:
             version = spacy.util.get_package_version(self.model) or ""
-        return {"name": self.model, "version": version}
+        info = {"name": self.model, "version": version}
+        if self.names is not None:
+            names = self.names.info()
+            info |= {"names_model": names["name"], "names_model_version": names["version"]}
+            info["names_model_sha256"] = names["sha256"]
+        return info
 
     def find(self, texts: Sequence[str]) -> list[list[Finding]]:
         processes = self.processes if len(texts) >= MIN_TEXTS_PER_PROCESS * self.processes else 1
-        spans = self._in_workers(texts) if processes > 1 else None
-        if spans is None:
-            spans = [_spans(doc) for doc in self.nlp.pipe(texts, batch_size=BATCH_SIZE)]
+        opinions = self._in_workers(texts) if processes > 1 else None
+        if opinions is None:
+            opinions = _opinions(self.nlp, self.names, texts)
         out = []
-        for text, found in zip(texts, spans, strict=True):
+        for text, (spacy_spans, model_spans) in zip(texts, opinions, strict=True):
             kept = []
-            for label, start, end in found:
-                span = _without_codes(text, start, end) if label in self.wanted else None
+            for label, start, end in spacy_spans:
+                span = _without_codes(text, start, end)
                 if span is not None and not _field_label(text[span[0] : span[1]]):
-                    kept.append(Finding(LABELS[label], *span, NER_SCORE, NER_RECOGNIZER))
-            out.append(kept)
+                    kept.append((label, *span))
+            out.append(combine(text, kept, model_spans, self.entities, self.threshold))
         return out
 
-    def _in_workers(self, texts: Sequence[str]) -> list[list[tuple[str, int, int]]] | None:
+    def _in_workers(self, texts: Sequence[str]) -> list[Opinions] | None:
         """Spans from the pool, or None when a worker died (killed, out of memory):
         the caller then does the work in this process, and the next call starts
         a new pool."""
         chunks = [texts[i : i + CHUNK] for i in range(0, len(texts), CHUNK)]
         pool = self._workers()
         try:
-            return list(chain.from_iterable(pool.map(_worker_spans, chunks)))
+            return list(chain.from_iterable(pool.map(_worker_opinions, chunks)))
         except BrokenProcessPool:
             with self._lock:
                 if self._pool is pool:
@@ -197,7 +214,7 @@ class NerScanner:
                     self.processes,
                     mp_context=multiprocessing.get_context("fork"),
                     initializer=_worker_init,
-                    initargs=(self.nlp,),
+                    initargs=(self.nlp, self.names is not None),
                 )
                 self._pool_pid = os.getpid()
                 weakref.finalize(self, self._pool.shutdown)
@@ -235,18 +252,30 @@ def _without_codes(text: str, start: int, end: int) -> tuple[int, int] | None:
     return (start, end)
 
 
+# Per text: spaCy's (label, start, end) spans and the names model's spans.
+Opinions = tuple[list[tuple[str, int, int]], list[ModelSpan]]
+
+
 def _spans(doc: spacy.tokens.Doc) -> list[tuple[str, int, int]]:
     return [(e.label_, e.start_char, e.end_char) for e in doc.ents if e.label_ in LABELS]
 
 
+def _opinions(nlp: Language, names: NamesModel | None, texts: Sequence[str]) -> list[Opinions]:
+    spacy_spans = [_spans(doc) for doc in nlp.pipe(texts, batch_size=BATCH_SIZE)]
+    model_spans = names.spans(texts) if names is not None else [[] for _ in texts]
+    return list(zip(spacy_spans, model_spans, strict=True))
+
+
 _worker_nlp: Language | None = None
+_worker_names: NamesModel | None = None
 
 
-def _worker_init(nlp: Language) -> None:
-    global _worker_nlp
+def _worker_init(nlp: Language, names_model: bool) -> None:
+    global _worker_nlp, _worker_names
     _worker_nlp = nlp
+    _worker_names = NamesModel() if names_model else None
 
 
-def _worker_spans(texts: Sequence[str]) -> list[list[tuple[str, int, int]]]:
+def _worker_opinions(texts: Sequence[str]) -> list[Opinions]:
     assert _worker_nlp is not None, "worker used before _worker_init"
-    return [_spans(doc) for doc in _worker_nlp.pipe(texts, batch_size=BATCH_SIZE)]
+    return _opinions(_worker_nlp, _worker_names, texts)

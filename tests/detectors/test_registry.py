@@ -9,6 +9,7 @@ from ingestguard.detectors.recognizers import (
     PATTERN_RECOGNIZERS,
     builtin,
     contact,
+    documents,
     financial,
     labelled,
     location,
@@ -20,7 +21,7 @@ from ingestguard.detectors.recognizers import (
 def test_every_pattern_entity_has_exactly_one_recognizer() -> None:
     entities = Counter(
         s.entity
-        for m in (builtin, contact, national_ids, financial, secrets, location, labelled)
+        for m in (builtin, contact, national_ids, financial, secrets, location, documents, labelled)
         for s in m.SPECS
     )
     assert [e for e, n in entities.items() if n > 1] == []

@@ -15,9 +15,11 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cache
 
 import numpy as np
 import pyarrow as pa
+import pycountry
 
 from ingestguard.detectors.analyzer import Detector, Finding
 from ingestguard.detectors.entities import NER_ENTITIES
@@ -47,6 +49,60 @@ PROSE_WORDS = 4
 UNSURE_ERRORS = 2.0
 VARIED_SHARE = 0.5
 RESAMPLE_FACTOR = 4
+# A column whose sampled non-blank values are at least this share countries or
+# states is kept: HIPAA Safe Harbor removes geographic units smaller than a
+# state, not states or countries, and such a column is worth keeping for training.
+# High, so that a column mixing towns with states ("Springfield", "CA") is not.
+COARSE_PLACE_SHARE = 0.9
+COARSE_PLACE_REASON = "places this coarse are not identifying (HIPAA Safe Harbor keeps states and countries)"
+# Words in a column name that say it holds places finer than a state: such a
+# column stays protected even when its values are also state names ("New York").
+FINER_PLACE_WORDS = frozenset(
+    {"city", "town", "village", "county", "district", "suburb", "address", "addr", "street", "zip"}
+    | {"postcode", "postal", "ciudad", "stadt", "ville", "citta", "direccion", "adresse", "indirizzo"}
+)
+# Countries whose first-level subdivisions (states, provinces, territories) are
+# all large; elsewhere ISO 3166-2 lists districts and municipalities too.
+STATE_COUNTRIES = ("US", "CA", "AU")
+# Everyday English names that ISO 3166 spells otherwise, the UK's nations, and
+# continents (coarser still; NER would otherwise call them places).
+PLACE_ALIASES = frozenset(
+    {
+        "europe",
+        "asia",
+        "africa",
+        "north america",
+        "south america",
+        "latin america",
+        "oceania",
+        "antarctica",
+        "middle east",
+        "eu",
+        "uk",
+        "great britain",
+        "britain",
+        "england",
+        "scotland",
+        "wales",
+        "northern ireland",
+        "america",
+        "united states of america",
+        "russia",
+        "turkey",
+        "czech republic",
+        "ivory coast",
+        "cape verde",
+        "brunei",
+        "burma",
+        "macedonia",
+        "swaziland",
+        "palestine",
+        "vatican",
+        "vatican city",
+        "micronesia",
+        "holland",
+    }
+)
 
 # Column-name hints: normalized names (and suffixes/prefixes split on "_").
 NAME_HINTS: dict[str, frozenset[str]] = {
@@ -421,6 +477,15 @@ def classify_column(
     reasons = [f"sampled {n} non-null values ({len(distinct)} distinct)"]
     if hint:
         reasons.append(f"name suggests {hint}")
+    # Before the name and shape hints, which would call a `country` column LOCATION.
+    finer = FINER_PLACE_WORDS & set(normalized_name(name).split("_"))
+    coarse = None if finer else coarse_place_share(counts, detector)
+    if coarse is not None:
+        others = f"; the other {1 - coarse:.0%} hold no entity" if coarse < 1 else ""
+        reasons.append(
+            f"{coarse:.0%} of sampled values are countries or states{others}: {COARSE_PLACE_REASON}"
+        )
+        return ColumnPlan(name, kind, ColumnClass.CLEAN, sample_size=n, match_share=0.0, reasons=reasons)
 
     def entity_plan(entity: str, share: float) -> ColumnPlan:
         return ColumnPlan(
@@ -496,6 +561,46 @@ def classify_column(
         return ColumnPlan(name, kind, ColumnClass.FREE_TEXT, sample_size=n, match_share=0.0, reasons=reasons)
     reasons.append("no entity found in the sample")
     return ColumnPlan(name, kind, ColumnClass.CLEAN, sample_size=n, match_share=0.0, reasons=reasons)
+
+
+def place_key(value: str) -> str:
+    """`U.S.`, ` us ` and `US` all become `us`; `New  York` becomes `new york`."""
+    return " ".join(value.replace(".", "").split()).casefold()
+
+
+@cache
+def coarse_places() -> frozenset[str]:
+    """Country names and ISO 3166-1 alpha-2/alpha-3 codes, and the names and
+    codes of US states, Canadian provinces and Australian states (with their
+    territories), as `place_key`s. From pycountry's copy of the ISO 3166 tables,
+    so the list stays current without a table of our own to maintain."""
+    places = set(PLACE_ALIASES)
+    for country in pycountry.countries:
+        places.update({country.alpha_2, country.alpha_3, country.name})
+        places.update(
+            getattr(country, attr) for attr in ("official_name", "common_name") if hasattr(country, attr)
+        )
+    for code in STATE_COUNTRIES:
+        for sub in pycountry.subdivisions.get(country_code=code):
+            places.update({sub.code.split("-", 1)[1], sub.name})
+    return frozenset(place_key(p) for p in places)
+
+
+def coarse_place_share(counts: Counter[str], detector: Detector) -> float | None:
+    """The share of a column's sampled non-blank values that are countries or
+    states, when it is at least COARSE_PLACE_SHARE and none of the other values
+    holds an entity (a town NER knows, an email): else None, and the column is
+    classified as any other. Blanks say nothing either way and are not counted."""
+    filled = {v: c for v, c in counts.items() if v.strip()}
+    total = sum(filled.values())
+    places = coarse_places()
+    others = [v for v in filled if place_key(v) not in places]
+    share = (total - sum(filled[v] for v in others)) / total if total else 0.0
+    if share < COARSE_PLACE_SHARE:
+        return None
+    if others and any(detector.analyze_batch(others[:NER_SAMPLE])):
+        return None
+    return share
 
 
 def _fits(shape: re.Pattern[str], value: str) -> bool:

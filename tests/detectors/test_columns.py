@@ -2,15 +2,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pv
 import pytest
 
+from ingestguard import Guard
 from ingestguard.demo import synthetic_table, write_demo
 from ingestguard.detectors.analyzer import Detector
 from ingestguard.detectors.columns import (
     ColumnClass,
     ColumnPlan,
     classify_column,
+    coarse_places,
+    place_key,
     plan_columns,
     sample_rows,
 )
@@ -331,3 +336,128 @@ def test_names_are_found_by_ner_under_a_person_only_policy() -> None:
     names = [f"{a} {b}" for a in first for b in last]
     plan = classify_column("client", "string", names, policy, detector, patterns)
     assert (plan.column_class, plan.entity) == (ColumnClass.ENTITY, "PERSON")
+
+
+# -- coarse places: countries and states ----------------------------------------------------------
+
+COARSE = "places this coarse are not identifying (HIPAA Safe Harbor keeps states and countries)"
+TEST_KEY = "QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI="
+
+
+@pytest.mark.parametrize(
+    ("value", "coarse"),
+    [
+        ("US", True),
+        ("U.S.", True),
+        ("deu", True),
+        ("Gbr", True),
+        ("Germany", True),
+        ("South Korea", True),
+        ("Korea, Republic of", True),
+        ("Turkey", True),
+        ("California", True),
+        ("OR", True),
+        ("in", True),
+        ("Ontario", True),
+        ("NSW", True),
+        ("Springfield", False),
+        ("Paris", False),
+        ("Bavaria", False),  # a German state: only US, CA and AU subdivisions are listed
+    ],
+)
+def test_coarse_places(value: str, coarse: bool) -> None:
+    assert (place_key(value) in coarse_places()) is coarse
+
+
+def test_a_table_keeps_its_countries_and_states_and_protects_towns_and_names(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("INGESTGUARD_KEY", TEST_KEY)
+    monkeypatch.setenv("INGESTGUARD_HOME", str(tmp_path / "home"))
+    df = pd.DataFrame(
+        {
+            "full_name": [
+                f"{a} {b}"
+                for a in ["Maria", "James", "Linda", "Kofi", "Amy", "Raj"]
+                for b in [
+                    "Garcia",
+                    "Smith",
+                    "Brown",
+                    "Mensah",
+                    "Wong",
+                    "Mehta",
+                    "Baker",
+                    "Silva",
+                    "Nolan",
+                    "Reyes",
+                ]
+            ],
+            "country": ["US", "GB", "DE"] * 20,
+            "country_full": ["Germany", "France", "United States", "Japan", "Brazil", "India"] * 10,
+            "state": ["California", "Texas", "New York", "Oregon", "Maine", "Ohio"] * 10,
+            "iso3": ["USA", "deu", "Gbr", "fra", "JPN", "Ind"] * 10,
+            "city": ["Springfield", "Riverton", "Lakeview", "Fairview", "Greenville", "Madison"] * 10,
+        }
+    )
+    out, evidence = Guard().protect(df)
+    for name in ("country", "country_full", "state", "iso3"):
+        pd.testing.assert_series_equal(out[name], df[name])
+    assert not set(out["city"]) & set(df["city"])
+    assert not set(out["full_name"]) & set(df["full_name"])
+    columns = {c.name: c for c in evidence.files[0].columns}
+    assert (columns["country"].classification, columns["country"].entity, columns["country"].action) == (
+        "clean",
+        None,
+        "keep",
+    )
+    assert columns["country"].reasons[-1] == f"100% of sampled values are countries or states: {COARSE}"
+    assert (columns["city"].entity, columns["city"].action) == ("LOCATION", "replace")
+    assert evidence.status == "passed"
+
+
+def test_a_country_column_with_a_few_placeholders_is_kept(detector: Detector, patterns: Detector) -> None:
+    values = ["US", "GB", "DE", "FR"] * 24 + ["Unknown"] * 4
+    plan = _classify("country", values, detector, patterns)
+    assert (plan.column_class, plan.entity, plan.action) == (ColumnClass.CLEAN, None, Action.KEEP)
+    assert (
+        plan.reasons[-1]
+        == f"96% of sampled values are countries or states; the other 4% hold no entity: {COARSE}"
+    )
+
+
+def test_towns_among_states_are_still_protected(detector: Detector, patterns: Detector) -> None:
+    # Half towns: far under the share.
+    mixed = _classify(
+        "region", ["Springfield", "CA", "Riverton", "TX", "Dover", "NY"] * 10, detector, patterns
+    )
+    assert (mixed.column_class, mixed.entity, mixed.action) == (
+        ColumnClass.ENTITY,
+        "LOCATION",
+        Action.REPLACE,
+    )
+    # 92% states, but the rest are towns: a town among them is not a coarse place.
+    states = ["California", "Texas", "Ohio", "Maine"] * 23 + ["Springfield", "Riverton"] * 4
+    plan = _classify("state", states, detector, patterns)
+    assert (plan.column_class, plan.entity) == (ColumnClass.ENTITY, "LOCATION")
+    assert not any(COARSE in r for r in plan.reasons)
+
+
+def test_a_city_column_of_state_names_is_still_protected(detector: Detector, patterns: Detector) -> None:
+    plan = _classify("city", ["New York", "Washington"] * 30, detector, patterns)
+    assert (plan.column_class, plan.entity, plan.action) == (ColumnClass.ENTITY, "LOCATION", Action.REPLACE)
+
+
+FAKE_NAMES = (
+    Path(__file__).resolve().parents[2].parent
+    / "shared"
+    / "eval"
+    / "presidio_research_FakeNameGenerator.com_100.csv"
+)
+
+
+@pytest.mark.skipif(not FAKE_NAMES.is_file(), reason="../shared/eval is not present")
+def test_fake_name_generator_country_codes_are_kept(detector: Detector, patterns: Detector) -> None:
+    table = pv.read_csv(FAKE_NAMES)
+    table = table.rename_columns([c.lstrip("\ufeff") for c in table.column_names]).select(["Country", "City"])
+    country, city = plan_columns(TableSource(table), POLICY, detector, patterns)
+    assert (country.column_class, country.action) == (ColumnClass.CLEAN, Action.KEEP)
+    assert country.reasons[-1] == f"100% of sampled values are countries or states: {COARSE}"
+    assert (city.column_class, city.entity) == (ColumnClass.ENTITY, "LOCATION")

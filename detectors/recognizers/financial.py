@@ -2,8 +2,9 @@
 
 A regex alone flags every long digit run as a card and every capitalised
 eight-letter word as a BIC; here python-stdnum's checks decide. Card numbers
-are Luhn-checked and must carry a known issuer prefix at a length that issuer
-uses; IBANs and VAT numbers carry a country prefix and a check, so they are
+are Luhn-checked; one with a known issuer prefix at a length that issuer uses
+is a card as written, any other Luhn-valid 12 to 19 digits (test numbers,
+private-label and new issuer ranges) only next to a card word; IBANs and VAT numbers carry a country prefix and a check, so they are
 distinctive as written. A BIC has no check digit, so an all-letter eight- or
 eleven-letter match (as in CUSTOMER or ENVIRONMENT) stays below the default
 threshold unless its location or branch code holds a digit; bare nine-digit
@@ -54,15 +55,32 @@ def known_issuer(number: str) -> bool:
 
 class CheckedCreditCardRecognizer(ValidatedPatternRecognizer):
     ENTITY = "CREDIT_CARD"
-    CONTEXT = ("card", "credit", "visa", "mastercard", "amex", "cc", "payment")
-    REGEX = r"[0-9](?:[ -]?[0-9]){12,18}"
+    CONTEXT = (
+        "card",
+        "credit",
+        "debit",
+        "visa",
+        "mastercard",
+        "amex",
+        "maestro",
+        "jcb",
+        "diners",
+        "discover",
+        "unionpay",
+        "cc",
+        "pan",
+        "payment",
+    )
+    REGEX = r"[0-9](?:[ -]?[0-9]){11,18}"
 
     def is_valid(self, candidate: str) -> bool:
-        number = digits(candidate)
         # One kind of separator, as printed on a card or typed into a form.
-        return (
-            len(set(re.sub(r"[0-9]", "", candidate))) <= 1 and known_issuer(number) and luhn.is_valid(number)
-        )
+        return len(set(re.sub(r"[0-9]", "", candidate))) <= 1 and luhn.is_valid(digits(candidate))
+
+    def is_distinctive(self, candidate: str) -> bool:
+        """A known issuer at its length is a card as written; any other
+        Luhn-valid run (one in ten random runs) needs a card word near it."""
+        return known_issuer(digits(candidate))
 
 
 class CheckedIbanRecognizer(ValidatedPatternRecognizer):
@@ -171,7 +189,7 @@ class CheckedAbaRoutingRecognizer(ValidatedPatternRecognizer):
 
 _VAT_PREFIXES = "|".join(_VAT_BODIES)
 SPECS: list[RecognizerSpec] = [
-    RecognizerSpec("CREDIT_CARD", CheckedCreditCardRecognizer, r"\b[0-9](?:[ -]?[0-9]){12,18}\b"),
+    RecognizerSpec("CREDIT_CARD", CheckedCreditCardRecognizer, r"\b[0-9](?:[ -]?[0-9]){11,18}\b"),
     RecognizerSpec("IBAN_CODE", CheckedIbanRecognizer, r"(?i)\b[a-z]{2} ?[0-9]{2}"),
     RecognizerSpec("SWIFT_BIC", SwiftBicRecognizer, r"\b[A-Z]{6}[A-Z0-9]{2}"),
     RecognizerSpec(

@@ -9,6 +9,7 @@ import pytest
 from ingestguard.detectors.recognizers import PATTERN_RECOGNIZERS
 from tests.support.recognizers import found as _found
 from tests.support.recognizers import span as _span
+from tests.support.recognizers import swept
 
 VALID: list[tuple[str, str, str]] = [
     ("CREDIT_CARD", "card 4111-1111-1111-1111 exp 12/27", "4111-1111-1111-1111"),
@@ -48,7 +49,7 @@ INVALID: list[tuple[str, str]] = [
     ("CREDIT_CARD", "order 1234567812345670"),  # Luhn-valid, no issuer
     ("CREDIT_CARD", "ts 1696502096123"),  # epoch milliseconds
     ("CREDIT_CARD", "card 4111 1111-1111 1111"),  # mixed separators
-    ("CREDIT_CARD", "visa 41111111111111111"),  # Visa at 17 digits
+    ("CREDIT_CARD", "visa 41111111111111111"),  # Luhn failure (and Visa at 17 digits)
     ("CREDIT_CARD", "call +1 212 555 0198 4111"),
     ("IBAN_CODE", "IBAN GB82 WEST 1234 5698 7654 33"),  # mod-97 failure
     ("IBAN_CODE", "IBAN QQ93 1234 5678 9012"),  # no such country
@@ -71,6 +72,41 @@ INVALID: list[tuple[str, str]] = [
 @pytest.mark.parametrize(("entity", "text"), INVALID)
 def test_invalid_numbers_and_look_alikes_are_not_found(entity: str, text: str) -> None:
     assert _found(entity, text) == []
+
+
+# Luhn-valid numbers outside the issuer table (test ranges, private labels,
+# 12-digit Maestro): cards next to a card word, and only there.
+CARD_WORD_VALID: list[tuple[str, list[str]]] = [
+    ("JCB 3513 1234 5678 9019 exp 04/29", ["3513 1234 5678 9019"]),
+    ("credit card number: 180012345678905", ["180012345678905"]),
+    ("paid by card 2100-1234-5678-909.", ["2100-1234-5678-909"]),
+    ("Maestro 501234567896", ["501234567896"]),
+    ("debit card 6012 3456 7894 on file", ["6012 3456 7894"]),
+    ("my CC is 1234567812345670", ["1234567812345670"]),
+    ("the PAN 601234567894 was masked", ["601234567894"]),
+    ("cards: 501234567896 and 601234567894", ["501234567896", "601234567894"]),
+]
+
+
+@pytest.mark.parametrize(("text", "parts"), CARD_WORD_VALID)
+def test_luhn_valid_numbers_next_to_a_card_word_are_cards(text: str, parts: list[str]) -> None:
+    assert swept("CREDIT_CARD", text) == [_span("CREDIT_CARD", text, part) for part in parts]
+
+
+CARD_WORD_INVALID: list[str] = [
+    "order 1234567812345670",  # Luhn-valid, no issuer, no card word
+    "ref 501234567896",
+    "card 3513123456789018",  # Luhn failure
+    "card 12345678903",  # 11 digits
+    "card 5012-3456 7896",  # mixed separators
+    "ISBN 978-0-306-40615-7 on the card",  # fails Luhn
+    "tracking 1Z999AA10123456784 card",
+]
+
+
+@pytest.mark.parametrize("text", CARD_WORD_INVALID)
+def test_other_numbers_are_not_cards_even_near_a_card_word(text: str) -> None:
+    assert swept("CREDIT_CARD", text) == []
 
 
 def test_all_letter_bic_validates_but_stays_below_the_threshold() -> None:

@@ -140,13 +140,42 @@ def _is_date(year: int, month: int, day: int) -> bool:
     return True
 
 
+# 0 to 130, not glued to a longer number, a decimal or a percentage.
+_AGE = r"(?<![\d.,])(?:1[0-2][0-9]|130|[0-9]{1,2})(?![\d%]|[.,][0-9])"
+_YEARS = r"(?:years?|yrs?)"
+# After "I am N years" comes the end of the clause, not a span of time
+# ("I am 5 years into it", "she is 40 years younger").
+_CLAUSE_END = r"\s*(?:$|[.,;:!?)\n]|(?:old|of\s+age|and|but|now|today)\b)"
+_SUBJECT = r"(?:i\s+am|i'?m|i\s+was|he\s+is|he'?s|he\s+was|she\s+is|she'?s|she\s+was|they\s+are|you\s+are|you'?re|who\s+is|who\s+was)"
+
+
 class AgeRecognizer(PatternRecognizer):
+    """An age is a small number with the words that make it one: "79 years
+    old", "79-year-old", "aged 45", "age: 45", "at the age of 12", "I just
+    turned 37", "she is 52 years of age". A number of years alone is usually
+    a duration ("5 years of experience", "in 3 years"), so it is not enough."""
+
     def __init__(self) -> None:
         super().__init__(
             supported_entity="AGE",
             patterns=[
-                Pattern("N years old", r"\b\d{1,3}(?=[ -]years?[ -]old\b)", 0.7),
-                Pattern("aged N / age: N", r"(?<=\b(?:aged|age:?|age is)\s)\d{1,3}\b", 0.7),
+                Pattern("N years old", rf"\b{_AGE}(?=[ -]{_YEARS}[ -]old\b|\s?y/?o\b)", 0.7),
+                Pattern("N years of age", rf"\b{_AGE}(?=[ -]{_YEARS} of age\b)", 0.7),
+                Pattern(
+                    "aged N / age: N",
+                    rf"(?<=\bage(?:d|\s*[:=]|\s+is|\s+of)?\s{{0,2}}){_AGE}\b(?!\s+{_YEARS}\s+ago)",
+                    0.7,
+                ),
+                Pattern(
+                    "turned N",
+                    rf"(?<=\bturn(?:ed|s|ing)?\s+){_AGE}(?=\s*(?:$|[.,;:!?)]|{_YEARS}\b|(?:this|last|next|today|yesterday|tomorrow|soon|on|in|and)\b))",
+                    0.7,
+                ),
+                Pattern(
+                    "I am N years",
+                    rf"(?<=\b{_SUBJECT}\s+(?:now\s+|just\s+|only\s+|almost\s+|nearly\s+|about\s+|over\s+)?){_AGE}(?=\s+{_YEARS}{_CLAUSE_END})",
+                    0.7,
+                ),
             ],
             name="AgeRecognizer",
         )
@@ -157,7 +186,7 @@ SPECS: list[RecognizerSpec] = [
     RecognizerSpec("US_ZIP_CODE", UsZipCodeRecognizer, r"\b\d{5}"),
     RecognizerSpec("UK_POSTCODE", CheckedUkPostcodeRecognizer, r"[A-Z]\d|GIR 0AA"),
     RecognizerSpec("DATE_OF_BIRTH", DateOfBirthRecognizer, r"(?i)birth|born|d\.?o\.?b"),
-    RecognizerSpec("AGE", AgeRecognizer, r"(?i)years?[ -]old|age"),
+    RecognizerSpec("AGE", AgeRecognizer, r"(?i)age|years?|yrs?|turn|\dy/?o|\d y/?o"),
     RecognizerSpec(
         "DATE_TIME", DateTimeRecognizer, r"\d[/.\-]\d|(?i)(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
     ),

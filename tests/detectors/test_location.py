@@ -7,6 +7,7 @@ import pytest
 from ingestguard.detectors.analyzer import Detector
 from ingestguard.detectors.recognizers import PATTERN_RECOGNIZERS
 from ingestguard.policy import Policy
+from tests.support.recognizers import span, swept
 
 CASES = [
     ("Ship to 1234 Oak Street, Springfield, IL 62704 today", "STREET_ADDRESS", [(8, 46)]),
@@ -57,3 +58,44 @@ def test_plural_context_word_lifts_zip_codes() -> None:
         ("US_ZIP_CODE", "30301"),
     ]
     assert detector.analyze("Rooms 10001 and 30301") == []
+
+
+# -- ages -----------------------------------------------------------------------------------------
+
+AGES: list[tuple[str, list[str]]] = [
+    ("I just turned 37", ["37"]),
+    ("she turns 40 next week", ["40"]),
+    ("a 79 year old woman", ["79"]),
+    ("the 79-year-old driver", ["79"]),
+    ("patients aged 45 and over", ["45"]),
+    ("Age: 45", ["45"]),
+    ("Age 45, male", ["45"]),
+    ("age=8", ["8"]),
+    ("he is 45 yrs old", ["45"]),
+    ("the 8 y/o boy", ["8"]),
+    ("I am 37 years.", ["37"]),
+    ("I'm 37 years and counting", ["37"]),
+    ("my age is 37", ["37"]),
+    ("he is 52 years of age", ["52"]),
+    ("at the age of 12 she moved", ["12"]),
+    ("aged 130", ["130"]),
+    ("aged 0 at admission", ["0"]),
+    # Not ages: durations, out of range, other numbers.
+    ("37 years ago", []),
+    ("5 years of experience", []),
+    ("in 3 years", []),
+    ("I am 5 years into my career", []),
+    ("she is 40 years younger", []),
+    ("aged 131", []),
+    ("turned 90 degrees", []),
+    ("see page 45", []),
+    ("age 45%", []),
+    ("Stone age 3.5", []),
+    ("born in 1987, 12 years later", []),
+    ("price 45 dollars, version 3.7", []),
+]
+
+
+@pytest.mark.parametrize(("text", "parts"), AGES)
+def test_ages(text: str, parts: list[str]) -> None:
+    assert swept("AGE", text) == [span("AGE", text, part) for part in parts]

@@ -11,6 +11,15 @@ grouping): "1234 5678 90" and "987-65-4321" are valid digit strings somewhere
 but not written as phone numbers are, so like bare digit runs they count only
 next to a phone word or in a phone column (whose numbers may come from
 regions the policy does not list).
+
+Three layouts count without a region check. A number in international form
+("+420 601 123 456", or with the 00 prefix as dialled in Europe) only has to
+fit its country's plan. A number in national form from a region the policy
+does not list ("0699 829 80 31", "(02) 9374 4000", "08-123 456 78") is known
+by its shape: a leading trunk 0, then groups of digits, 9 to 11 digits in
+all. That shape is cheap to test and rare in other numbers (prices, order
+numbers and ISBNs do not start with a 0 group; dates are ruled out first).
+Other grouped digits ("601 123 456") keep the weak score: a phone word decides.
 """
 
 from __future__ import annotations
@@ -32,11 +41,31 @@ MIN_DIGITS = 7
 # the default phone threshold (0.4) alone, over it with a context word (+0.35).
 WEAK_SCORE = 0.3
 REGIONS = ("US", "GB", "CA", "DE", "FR", "IN", "IL", "BR")
-# Not glued to a longer token by "-" or "." (UUIDs, versions, part numbers).
-CANDIDATE = r"(?<![\w+])(?<!\w[-.])\+?\(?\d(?:[\s().\-/]{0,2}\d){6,14}(?!\w)(?![-.]\w)"
+# Not glued to a longer token by "-" or "." (UUIDs, versions, part numbers);
+# an extension written onto the number ("212-867-5309x123") belongs to it
+# ("ext 9" after a space is a context word instead).
+_EXTENSION = r"(?:x\d{1,5})"
+CANDIDATE = rf"(?<![\w+])(?<!\w[-.])\+?\(?\d(?:[\s().\-/]{{0,2}}\d){{6,14}}{_EXTENSION}?(?!\w)(?![-.]\w)"
 # Digit runs that are addresses and dates, not phone numbers.
 _IPV4_SHAPE = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
-_DATE_SHAPE = re.compile(r"(?:19|20)\d{2}[-./]\d{1,2}[-./]\d{1,2}")
+_DATE_SHAPE = re.compile(
+    r"(?:19|20)\d{2}[-./]\d{1,2}[-./]\d{1,2}|(?<!\d)\d{1,2}[-./]\d{1,2}[-./](?:19|20)\d{2}(?!\d)"
+)
+_EXTENSION_TAIL = re.compile(rf"{_EXTENSION}$", re.IGNORECASE)
+# National form with a trunk 0: "0699 829 80 31", "(02) 9374 4000", "06-12345678";
+# and the French pairs written with dots, "01.23.45.67.89".
+_TRUNK_LAYOUT = re.compile(
+    r"(?:\(0\d{1,4}\) ?|0[1-9]\d{0,4}[ \-/])\d{2,8}(?:[ \-]\d{2,8}){0,3}|0[1-9](?:\.\d{2}){4}"
+)
+_TRUNK_DIGITS = range(9, 12)
+# Digits in groups with one kind of separator, 8 to 12 in all ("601 123 456",
+# "12 34 56 78"): a number from a region the policy does not list, or an order
+# number; kept at the weak score, so it counts only next to a phone word.
+_GROUPED_DIGITS = re.compile(r"\d{2,3}([ \-.])\d{2,8}(?:\1\d{2,8}){0,3}")
+_GROUPED_DIGIT_COUNT = range(8, 13)
+# "my number is ...": "number" alone is no phone word (order, card, account
+# number), but someone's own number is.
+_OWN_NUMBER = re.compile(r"\b(?:my|your|his|her|our|their)\s+number(?:\s+is)?\s*:?\s*$", re.IGNORECASE)
 # The North American layout, (212) 555-0100 or 212-555-0100, with an area code
 # that starts with 2-9 as all do: accepted when the plan could hold the number,
 # so the fictional 555 range counts too.
@@ -83,11 +112,21 @@ class PhoneNumberRecognizer(PatternRecognizer):
     CONTEXT = [
         "phone",
         "telephone",
+        "telefon",
+        "telefoon",
         "tel",
         "cell",
         "cellphone",
         "mobile",
+        "mob",
         "call",
+        "ring",
+        "dial",
+        "reach",
+        "contact",
+        "landline",
+        "hotline",
+        "sms",
         "fax",
         "msisdn",
         "whatsapp",
@@ -116,7 +155,7 @@ class PhoneNumberRecognizer(PatternRecognizer):
     ) -> list[RecognizerResult]:
         """A bare run of digits, or a number grouped as no region writes it, is as
         likely an order, account or ID number: it needs a context word ("phone",
-        "call", a column named `msisdn`) to count."""
+        "call", a column named `msisdn`, "my number is") to count."""
         out = []
         for r in super().analyze(text, entities, nlp_artifacts, regex_flags):
             found = text[r.start : r.end]
@@ -130,6 +169,8 @@ class PhoneNumberRecognizer(PatternRecognizer):
                     r.end = r.start + head
                 else:
                     r.score = WEAK_SCORE
+            if r.score == WEAK_SCORE and _OWN_NUMBER.search(text[max(0, r.start - 30) : r.start]):
+                r.score = self.patterns[0].score
             out.append(r)
         return out
 
@@ -140,7 +181,8 @@ class PhoneNumberRecognizer(PatternRecognizer):
         return not self._valid(pattern_text.strip())
 
     def _grouped(self, text: str) -> bool:
-        if text.startswith("+") or _NANP_LAYOUT.fullmatch(text):
+        text = _EXTENSION_TAIL.sub("", text)
+        if text.startswith(("+", "00")) or _NANP_LAYOUT.fullmatch(text) or _trunk_layout(text):
             return True
         return any(
             _parses(text, region, phonenumbers.is_valid_number) and _grouped_as_in(text, region)
@@ -158,6 +200,7 @@ class PhoneNumberRecognizer(PatternRecognizer):
         return 0
 
     def _valid(self, text: str) -> bool:
+        text = _EXTENSION_TAIL.sub("", text)
         if (
             sum(ch.isdigit() for ch in text) < MIN_DIGITS
             or _IPV4_SHAPE.fullmatch(text)
@@ -166,13 +209,23 @@ class PhoneNumberRecognizer(PatternRecognizer):
             return False
         if "." in text and any(len(g) == 1 for g in re.split(r"\D+", text.strip("+("))[1:]):
             return False  # a version number such as 74.0.3729.131
-        if text.startswith("+"):
+        if text.startswith(("+", "00")):
             # In international form, a number the plan could hold (such as the
             # fictional +1-555 range) is a phone number for a guard's purposes.
-            return _parses(text, None, phonenumbers.is_possible_number)
+            return _parses(
+                "+" + text.lstrip("+")[2 * text.startswith("00") :], None, phonenumbers.is_possible_number
+            )
         if _NANP_LAYOUT.fullmatch(text):
             return _parses(text, "US", phonenumbers.is_possible_number)
+        if _trunk_layout(text) or (
+            _GROUPED_DIGITS.fullmatch(text) and sum(ch.isdigit() for ch in text) in _GROUPED_DIGIT_COUNT
+        ):
+            return True
         return any(_parses(text, region, phonenumbers.is_valid_number) for region in self.regions)
+
+
+def _trunk_layout(text: str) -> bool:
+    return bool(_TRUNK_LAYOUT.fullmatch(text)) and sum(ch.isdigit() for ch in text) in _TRUNK_DIGITS
 
 
 def _parses(text: str, region: str | None, check: Callable[[phonenumbers.PhoneNumber], bool]) -> bool:

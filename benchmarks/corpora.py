@@ -8,12 +8,17 @@ corpus's own vocabulary, start, end). Nothing here imports Presidio or spaCy, an
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
+import os
 import random
 import string
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from stdnum import bic, iban, luhn
@@ -512,6 +517,157 @@ def _fill(template: str, rng: random.Random) -> tuple[str, list[Span]]:
             text += value
         text += rest
     return text, gold
+
+
+# --------------------------------------------------------------------------- templates corpus
+#
+# Sentences from presidio-evaluator's data generator (PyPI `presidio-evaluator`,
+# a bench extra): its own templates, its FakeNameGenerator records (names,
+# addresses and phones from many countries) and Faker. Nothing in it comes from
+# this project's detectors or tests, which is the point: it measures on text we
+# did not write.
+
+# Generator slot name -> our family. The generator's own default mapping is not
+# used, so that postcodes are POSTAL_CODE (it calls them STREET_ADDRESS) and the
+# mapping is one table printed next to every figure.
+TEMPLATE_FAMILIES: dict[str, str] = {
+    "person": "PERSON",
+    "name": "PERSON",
+    "name_female": "PERSON",
+    "name_male": "PERSON",
+    "first_name": "PERSON",
+    "first_name_female": "PERSON",
+    "first_name_male": "PERSON",
+    "first_name_nonbinary": "PERSON",
+    "last_name": "PERSON",
+    "last_name_female": "PERSON",
+    "last_name_male": "PERSON",
+    "city": "LOCATION",
+    "country": "LOCATION",
+    "state": "LOCATION",
+    "state_abbr": "LOCATION",
+    "address": "STREET_ADDRESS",
+    "street_name": "STREET_ADDRESS",
+    "building_number": "STREET_ADDRESS",
+    "secondary_address": "STREET_ADDRESS",
+    "postcode": "POSTAL_CODE",
+    "zipcode": "POSTAL_CODE",
+    "phone_number": "PHONE_NUMBER",
+    "credit_card_number": "CREDIT_CARD",
+    "credit_card": "CREDIT_CARD",
+    "email": "EMAIL_ADDRESS",
+    "age": "AGE",
+    "date_of_birth": "DATE_OF_BIRTH",
+    "birthday": "DATE_OF_BIRTH",
+    "us_driver_license": "DRIVER_LICENSE",
+    "ssn": "US_SSN",
+    "iban": "IBAN_CODE",
+    "ip_address": "IP_ADDRESS",
+    "date_time": "DATE_TIME",
+    "day_of_week": "DATE_TIME",
+    "year": "DATE_TIME",
+    "url": "URL",
+    "organization": "ORGANIZATION",
+    "nationality": "NRP",
+    "nation_woman": "NRP",
+    "nation_man": "NRP",
+    "nation_plural": "NRP",
+    "job": "TITLE",
+    "prefix": "TITLE",
+    "prefix_female": "TITLE",
+    "prefix_male": "TITLE",
+}
+TEMPLATES_N = 1500
+TEMPLATES_SEED = 42
+TEMPLATES_LOWER_SHARE = 0.05  # the generator's own default share of lower-cased sentences
+
+# (slot, start, end, value) with text[start:end] == value.
+RawSpan = tuple[str, int, int, str]
+
+
+def template_samples(n: int = TEMPLATES_N, seed: int = TEMPLATES_SEED) -> list[tuple[str, list[RawSpan]]]:
+    """`n` sentences from presidio-evaluator's generator, seeded, offline.
+
+    Four departures from calling `PresidioSentenceFaker` as is, each because
+    the default would be wrong here: the hospital provider is left out (it
+    queries WikiData when built); `date_time` ends at a fixed date, not at
+    now; the literal "\\n" in its address templates becomes a real line break
+    (multi-line addresses, offsets shifted); and the lower-casing of some
+    sentences is done here, because the package lowers the span values but
+    not the text. Raises ImportError without the package.
+    """
+    import numpy as np
+
+    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
+        os.environ.setdefault(var, "1")  # presidio imports transformers when it is installed
+    from faker.providers import BaseProvider
+    from faker.providers.date_time import Provider as DateTimeProvider
+    from presidio_evaluator.data_generator import PresidioSentenceFaker, presidio_additional_entity_providers
+    from presidio_evaluator.data_generator.faker_extensions import HospitalProvider
+
+    class FixedClock(BaseProvider):
+        """Faker's `date_time` ends at the wall clock's now, so it differs from run to run."""
+
+        def date_time(self) -> datetime:
+            return DateTimeProvider(self.generator).date_time(end_datetime=datetime(2025, 1, 1))
+
+    providers = [p for p in presidio_additional_entity_providers if p is not HospitalProvider]
+
+    # The generator seeds (and draws from) the global random and numpy states,
+    # and reads the global one before seeding too: pin it, and put it back after.
+    saved, saved_np = random.getstate(), np.random.get_state()
+    try:
+        with warnings.catch_warnings():
+            random.seed(seed)
+            warnings.simplefilter("ignore")  # pandas deprecation notices from inside the package
+            faker = PresidioSentenceFaker(
+                locale="en_US",
+                lower_case_ratio=0.0,
+                entity_providers=[*providers, FixedClock],
+                entity_type_mapping={slot: slot for slot in TEMPLATE_FAMILIES},
+                provider_aliases=list(PresidioSentenceFaker.PROVIDER_ALIASES),
+                random_seed=seed,
+            )
+            with contextlib.redirect_stderr(io.StringIO()):  # its progress bar
+                samples = faker.generate_new_fake_sentences(n)
+    finally:
+        random.setstate(saved)
+        np.random.set_state(saved_np)
+    rng = random.Random(seed)
+    out = []
+    for sample in samples:
+        spans = [(s.entity_type, s.start_position, s.end_position, str(s.entity_value)) for s in sample.spans]
+        text, spans = _unescape_newlines(sample.full_text, spans)
+        if rng.random() < TEMPLATES_LOWER_SHARE and len(text.lower()) == len(text):
+            text, spans = text.lower(), [(t, a, b, v.lower()) for t, a, b, v in spans]
+        out.append((text, sorted(spans, key=lambda s: (s[1], s[2]))))
+    return out
+
+
+def _unescape_newlines(text: str, spans: list[RawSpan]) -> tuple[str, list[RawSpan]]:
+    """Turn each two-character "\\n" into a line break and move the spans with it."""
+    where = [0] * (len(text) + 1)  # old offset -> new offset
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        where[i] = len(out)
+        if text.startswith("\\n", i):
+            out.append("\n")
+            where[i + 1] = len(out)
+            i += 2
+        else:
+            out.append(text[i])
+            i += 1
+    where[len(text)] = len(out)
+    return "".join(out), [(t, where[a], where[b], v.replace("\\n", "\n")) for t, a, b, v in spans]
+
+
+def templates_corpus(n: int = TEMPLATES_N, seed: int = TEMPLATES_SEED) -> list[Case]:
+    """The template sentences as `Case`s; gold types are the generator's slot names."""
+    return [
+        Case(f"tpl-{i}", text, [Span(t, a, b) for t, a, b, _ in spans])
+        for i, (text, spans) in enumerate(template_samples(n, seed))
+    ]
 
 
 # --------------------------------------------------------------------------- peer corpora

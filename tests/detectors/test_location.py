@@ -99,3 +99,133 @@ AGES: list[tuple[str, list[str]]] = [
 @pytest.mark.parametrize(("text", "parts"), AGES)
 def test_ages(text: str, parts: list[str]) -> None:
     assert swept("AGE", text) == [span("AGE", text, part) for part in parts]
+
+
+# -- postal codes ---------------------------------------------------------------------------------
+
+POSTAL_CODES: list[tuple[str, list[str]]] = [
+    ("zip 94105", []),  # US_ZIP_CODE's
+    ("ZIP: 94105-1234", []),
+    ("my zip code is 2000", ["2000"]),
+    ("Postal code: K1A 0B1", ["K1A 0B1"]),
+    ("postcode 2000", ["2000"]),
+    ("post code 8001 (Zürich)", ["8001"]),
+    ("PLZ 10115", ["10115"]),
+    ("code postal 75001", ["75001"]),
+    ("postnummer 0162", ["0162"]),
+    ("PSČ 533 41", ["533 41"]),
+    ("CEP 01310-100", ["01310-100"]),
+    ("PIN code 560001", ["560001"]),
+    ("postal code 00-950", ["00-950"]),
+    ("postal code: 1100-053", ["1100-053"]),
+    ("zip 100-0001", ["100-0001"]),
+    ("the postcode of the office is 3511 LX", ["3511 LX"]),
+    # Distinctive shapes, no word needed.
+    ("Ottawa K1A 0B1", ["K1A 0B1"]),
+    ("M5V 2T6", ["M5V 2T6"]),
+    ("2151 DK", ["2151 DK"]),
+    ("2151DK Nieuw-Vennep", ["2151DK"]),
+    # Where an address puts them.
+    ("Kerkstraat 5, 2151 DK Nieuw-Vennep", ["2151 DK"]),
+    ("Hauptstraße 12, 10115 Berlin", ["10115"]),
+    ("Storgatan 14\n123 45 Stockholm", ["123 45"]),
+    ("SYDNEY NSW 2000", ["2000"]),
+    ("Melbourne, VIC, 3000", ["3000"]),
+    # Numbers that are no postal codes.
+    ("order 12345", []),
+    ("in 2019", []),
+    ("paid 1500 EUR", []),
+    ("4096 MB RAM", []),
+    ("in 1999 AD", []),
+    ("version 10.12", []),
+    ("2019 Report", []),
+    ("In March, 2019 Apple released", []),
+    ("ISBN 978-0-306-40615-7", []),
+    ("room 123 45 people", []),
+    ("code 12345", []),
+    ("price 12,345.00", []),
+]
+
+
+@pytest.mark.parametrize(("text", "parts"), POSTAL_CODES)
+def test_postal_codes(text: str, parts: list[str]) -> None:
+    assert swept("POSTAL_CODE", text) == [span("POSTAL_CODE", text, part) for part in parts]
+
+
+@pytest.mark.parametrize(
+    ("value", "column"), [("2151", "postal_code"), ("123 45", "postcode"), ("2019", "year")]
+)
+def test_bare_postal_codes_count_in_a_postal_code_column(value: str, column: str) -> None:
+    expected = [("POSTAL_CODE", 0, len(value))] if column.startswith("post") else []
+    assert swept("POSTAL_CODE", value, column) == expected
+
+
+# -- street addresses -----------------------------------------------------------------------------
+
+ADDRESSES: list[tuple[str, str | None]] = [
+    # US blocks and lines, any case.
+    (
+        "I live at 742 Evergreen Terrace\nSpringfield, OR 97403 now",
+        "742 Evergreen Terrace\nSpringfield, OR 97403",
+    ),
+    ("8263 Christopher Stravenue Apt. 371\nNorth Samanthamouth, NV 71520.", None),
+    ("074 Amanda Pine\nLake Jennifer, KS 09213", None),
+    ("350 5th Avenue, New York, NY 10118", None),
+    ("4831 SMITH ROAD", None),
+    ("meet at 12 main street", "12 main street"),
+    ("address: 5218 Taylor Spur", "5218 Taylor Spur"),
+    ("HQ: 100 King Street West, Toronto, ON M5H 1J9", "100 King Street West, Toronto, ON M5H 1J9"),
+    # Number after the street name, type first, French.
+    ("Hauptstraße 12\n10115 Berlin", None),
+    ("Kerkstraat 5A", None),
+    ("Kerkstraat 5\n2151 DK Nieuw-Vennep", None),
+    ("Rue de Rivoli 10", None),
+    ("office at 10 rue de Rivoli", "10 rue de Rivoli"),
+    ("10, rue de Rivoli\n75001 Paris", None),
+    ("Storgatan 14, 123 45 Stockholm", None),
+    ("Nám. Míru 1034/7\n533 41 Lázně Bohdaneč", None),
+    ("Karl Johans gate 22, 0162 Oslo", None),
+    ("Nørrebrogade 23\n2200 København N", None),
+    ("Via Roma, 12\n00184 Roma", None),
+    ("ul. Marszałkowska 10/12\n00-950 Warszawa", None),
+    # UK and Australian flats and units.
+    ("Flat 3, 14 Baker Street", None),
+    ("Flat 3\n14 Baker Street\nLondon\nNW1 6XE", None),
+    ("Flat 3\nJones Mews\nNew Jamesmouth\nB1 2AB", None),
+    ("Unit 4/12 Smith St\nSYDNEY NSW 2000", None),
+    # Military.
+    ("Unit 9570 Box 6839", None),
+    ("PSC 1234, Box 5678, APO AE 09123", None),
+    ("USNS Smith\nFPO AP 96543", None),
+    ("Unit 9570 Box 6839 DPO AA 34054", None),
+]
+
+
+@pytest.mark.parametrize(("text", "part"), ADDRESSES)
+def test_street_addresses(text: str, part: str | None) -> None:
+    """`part` None: the whole text is the address."""
+    expected = part if part is not None else text.rstrip(".")
+    assert swept("STREET_ADDRESS", text) == [span("STREET_ADDRESS", text, expected)]
+
+
+NOT_ADDRESSES = [
+    "The 3 Musketeers",
+    "order 12345 shipped 2024-01-05",
+    "I walked 10 blocks down main street",
+    "drove 20 miles down the highway",
+    "Top 5 Hidden Lakes",
+    "5218 Taylor Spur",  # a rare street type, with no address word or town
+    "In 2019 Apple released",
+    "we sold 3 units on Park Avenue",
+    "Windows 10 Pro",
+    "chapter 12, verse 3",
+    "paid $5 Main Street",
+    "10 place settings for dinner",
+    "boarding at Departure Gate 22",
+    "Spring 12 collection",
+]
+
+
+@pytest.mark.parametrize("text", NOT_ADDRESSES)
+def test_look_alikes_are_not_addresses(text: str) -> None:
+    assert swept("STREET_ADDRESS", text) == []

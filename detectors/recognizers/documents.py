@@ -22,7 +22,7 @@ _FILLER = r"(?:[ \t]*(?:[:#=\-]|(?i:number|num|nr|no|id|is|was|reads|of)\b\.?)){
 # Letters and digits in up to four groups split by a space or dash ("X123 4567",
 # "S530-4127-8890"); each group holds a digit, so a following word is never
 # taken in.
-_NUMBER = r"(?=[A-Za-z]*[0-9])[A-Za-z0-9]{1,20}(?:[ \-](?=[A-Za-z]*[0-9])[A-Za-z0-9]{1,19}){0,3}(?![\w\-])"
+_NUMBER = r"(?=[A-Za-z]{0,20}[0-9])[A-Za-z0-9]{1,20}(?:[ \-](?=[A-Za-z]{0,20}[0-9])[A-Za-z0-9]{1,19}){0,3}(?![\w\-])"
 _DRIVER_WORDS = (
     r"(?i:driver['’]?s?['’]?|driving)[ \-](?i:licen[cs]e)|(?i:licen[cs]e)[ \t]+(?i:number|no\b\.?|#)"
     r"|\bD\.?L\b\.?|(?i:f(?:ü|ue)hrerschein(?:nummer)?|permis de conduire|rijbewijs(?:nummer)?)"

@@ -63,8 +63,8 @@ _STOP = (
 _NUM_START = r"(?<![\w$€£.,/\-])"
 _NUM_END = r"(?![\w\-]|[.,/][0-9])"
 _HOUSE = r"\d{1,6}[A-Za-z]?(?:[/\-]\d{1,5}[A-Za-z]?)?"
-_NAME_WORD = rf"(?:\d{{1,3}}(?:st|nd|rd|th)|(?!(?i:{_STOP})\b)[A-Za-zÀ-ÿ][\w'’\-]*\.?)"
-_CAPITAL_WORD = r"[A-ZÀ-Þ][\w'’.\-]*"
+_NAME_WORD = rf"(?:\d{{1,3}}(?:st|nd|rd|th)|(?!(?i:{_STOP})\b)[A-Za-zÀ-ÿ][\w'’\-]{{0,40}}\.?)"
+_CAPITAL_WORD = r"[A-ZÀ-Þ][\w'’.\-]{0,40}"
 # "Nieuw-Vennep", "Lázně Bohdaneč", "Frankfurt am Main", "North Samanthamouth", "SYDNEY".
 _TOWN = (
     rf"{_CAPITAL_WORD}(?:[ \t](?:{_CAPITAL_WORD}|am|an|der|de|la|le|sur|upon|on|im|bei|di|del|du|en)){{0,3}}"
@@ -100,8 +100,10 @@ _STREETS = {
     # The type as a word of its own follows a name ("Lange Straße 5"); the
     # Scandinavian ones are written in lower case, so "Departure Gate 22" is not one.
     "number after": (
-        rf"(?:(?:{_CAPITAL_WORD} ){{0,3}}[A-ZÀ-Þ][\w'’\-]*(?i:straße|strasse|str\.|weg|gasse|platz|allee|laan|"
-        r"straat|gracht|plein|singel|kade|dijk|gatan|vägen|gränd|torget|gata|gade|vej|veien|vei|veg|stræde)"
+        # The word is taken whole (possessive) and its ending checked behind it:
+        # trying every split of a long run of letters would be quadratic.
+        rf"(?:(?:{_CAPITAL_WORD} ){{0,3}}[A-ZÀ-Þ][\w'’\-]{{0,40}}+(?<=(?i:straße|strasse|str|weg|gasse|platz|allee|"
+        r"laan|straat|gracht|plein|singel|kade|dijk|gatan|vägen|gränd|torget|gata|gade|vej|veien|vei|veg|stræde))\.?"
         rf"|(?:{_CAPITAL_WORD} ){{1,3}}(?:Straße|Strasse|Weg|Gasse|Platz|Allee|gate|gata|gatan|vej|vei|veien)),? "
         rf"{_HOUSE}{_NUM_END}"
     ),
@@ -109,7 +111,7 @@ _STREETS = {
     "type first": (
         r"\b(?:Rue|Avenue|Boulevard|Chemin|Allée|Impasse|Quai|Via|Viale|Piazza|Piazzale|Corso|Vicolo|Calle|"
         r"Avenida|Paseo|Carrer|Rua|Praça|Travessa|Largo|(?i:ulica|ulice|ul\.|náměstí|nám\.|nábřeží|třída|tř\.))"
-        rf"(?: (?:de|du|des|del|della|dei|di|da|do|dos|das|la|le|les|(?:d'|l')?[A-ZÀ-Þ0-9][\w'’\-.]*)){{1,4}},? "
+        rf"(?: (?:de|du|des|del|della|dei|di|da|do|dos|das|la|le|les|(?:d'|l')?[A-ZÀ-Þ0-9][\w'’\-.]{{0,40}})){{1,4}},? "
         rf"{_HOUSE}{_NUM_END}"
     ),
     # A flat with a named street and no number (UK): "Flat 3\nJones Mews".
@@ -120,7 +122,7 @@ _STREETS = {
     # French, number first: "10, rue de Rivoli", "97 avenue des Champs-Élysées".
     "french": (
         rf"{_NUM_START}{_HOUSE}(?: ?(?:bis|ter))?,? (?i:rue|avenue|boulevard|bd|chemin|allée|impasse|quai|cours|"
-        r"route|passage|voie|sentier)(?: (?:de la|de|du|des|la|le|les|(?:d'|l')?[A-ZÀ-Þ][\w'’\-]*)){1,4}"
+        r"route|passage|voie|sentier)(?: (?:de la|de|du|des|la|le|les|(?:d'|l')?[A-ZÀ-Þ][\w'’\-]{0,40})){1,4}"
     ),
 }
 _STREET = "|".join(f"(?:{street})" for street in _STREETS.values())

@@ -13,7 +13,8 @@ Candidates:
 - a run of three or more digits no finding covers (postal codes, house and
   document numbers the patterns did not claim);
 - every spaCy ORG, NORP or FAC span not inside a finding;
-- a short text (a column value) as a whole.
+- a short text (a column value), or one written all in lower case (its
+  capitals say nothing), as a whole.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def candidate_windows(
     """
     if not text.strip():
         return []
-    if len(text) <= SHORT_TEXT:
+    if len(text) <= SHORT_TEXT or not any(ch.isupper() for ch in text):
         return [(0, len(text))]
     spots = [(s, e) for s, e in spacy_candidates if not _is_covered(s, e, covered)]
     words = list(_WORD.finditer(text))

@@ -169,9 +169,9 @@ class NamesModel:
         return exp / exp.sum(axis=-1, keepdims=True)
 
     def _aggregate(self, text: str, offset: int, encoding: Any, probabilities: np.ndarray) -> list[ModelSpan]:
-        """Join tokens of one kind into spans (offsets into the whole text, which
-        `text` starts at `offset` of): word pieces touch, words of one name or
-        one address are apart by spaces only."""
+        """Join tokens into spans (offsets into the whole text, which `text`
+        starts at `offset` of): the pieces of one word, and words of one kind
+        apart by white space only (one name, one address)."""
         out: list[ModelSpan] = []
         kind: str | None = None
         start = end = 0
@@ -182,8 +182,11 @@ class NamesModel:
             row = probabilities[index]
             best = int(row[1:].argmax()) + 1  # label 0 is O
             token_kind = self._labels[best][0] if row[best] >= WEAK_TOKEN_PROBABILITY else None
-            joined = token_kind == kind and kind is not None and not text[end:token_start].strip()
-            if joined:
+            same_kind = token_kind == kind and not text[end:token_start].strip()
+            # A word piece that continues a word ("Al" + "mere") belongs to the
+            # span its word began, whatever the model made of the piece alone.
+            same_word = token_start == end and text[end - 1 : end].isalnum() and text[token_start].isalnum()
+            if kind is not None and (same_kind or same_word):
                 end = token_end
                 scores.append(float(row[best]))
                 continue

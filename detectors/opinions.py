@@ -42,8 +42,11 @@ MODEL_ENTITIES = {
     "PASSPORT": "PASSPORT",
 }
 _ADDRESS_PARTS = frozenset({"ADDRESS", "PLACE", "POSTAL_CODE"})
-# Between the parts of one address: commas, spaces, line breaks.
-_ADDRESS_GAP = re.compile(r"[\s,]{0,4}")
+# Between the parts of one address: commas, spaces, line breaks, and a unit
+# the model left untagged ("\n Apt. 12\n").
+_ADDRESS_GAP = re.compile(
+    r"[\s,]{0,8}(?:(?i:apt|apartment|suite|ste|unit|flat|floor|fl|room|no)\.?[\s#]{0,3})?(?:\d{1,5}[A-Za-z]?[\s,]{1,8})?"
+)
 # Words that end an organisation's name ("Acme Corp", "Bank of ...", "University").
 _ORG_WORDS = re.compile(
     r"(?i)\b(?:inc|ltd|llc|llp|plc|corp|corporation|co|company|companies|gmbh|ag|sa|s\.a|bv|nv|ab|oy|as|"
@@ -118,13 +121,16 @@ def _resolve(
     the span and saw nothing there, spaCy's label stands. UNRESOLVED_NAME is
     what is left: the model saw something it cannot type, or did not run.
     """
-    kinds = {s.kind for s in model_spans if s.start < end and start < s.end}
+    over = [s for s in model_spans if s.start < end and start < s.end]
+    kinds = {s.kind for s in over}
+    if any(s.kind == "PERSON" and s.score >= MODEL_FINDING_SCORE for s in over):
+        return "PERSON"
+    if label == "ORG" and _ORG_WORDS.search(words):
+        return "ORGANIZATION"  # "Acme Corp": its own word outweighs a weak reading
     if "PERSON" in kinds:
         return "PERSON"
     if kinds & _ADDRESS_PARTS or label == "FAC":
         return "LOCATION"
-    if label == "ORG" and _ORG_WORDS.search(words):
-        return "ORGANIZATION"
     if model_read and not kinds:
         return "ORGANIZATION" if label == "ORG" else "NRP"
     return "UNRESOLVED_NAME"
@@ -132,7 +138,7 @@ def _resolve(
 
 def _model_findings(text: str, spans: Sequence[ModelSpan]) -> list[Finding]:
     """The names model's sure spans as findings; the parts of one address
-    (street, town, postal code side by side) become one STREET_ADDRESS."""
+    (a street, then its town and postal code side by side) become one STREET_ADDRESS."""
     # A writer who capitalises anything capitalises names ("plan": "pro" is none).
     lower_case_text = not any(ch.isupper() for ch in text)
     sure = [
@@ -162,11 +168,13 @@ def _model_findings(text: str, spans: Sequence[ModelSpan]) -> list[Finding]:
             end = sure[j].end
             scores.append(sure[j].score)
             has_street = has_street or sure[j].kind == "ADDRESS"
-        entity = "STREET_ADDRESS" if has_street else MODEL_ENTITIES[span.kind]
-        if j > i and not has_street:  # a town and its postal code: one place
-            entity = "LOCATION"
-        out.append(Finding(entity, span.start, end, round(min(scores), 4), NAMES_RECOGNIZER))
-        i = j + 1
+        if has_street:
+            score = round(sum(scores) / len(scores), 4)
+            out.append(Finding("STREET_ADDRESS", span.start, end, score, NAMES_RECOGNIZER))
+            i = j + 1
+        else:  # a town beside its postal code: each keeps its own type
+            out.append(Finding(MODEL_ENTITIES[span.kind], span.start, span.end, span.score, NAMES_RECOGNIZER))
+            i += 1
     return out
 
 
@@ -175,7 +183,8 @@ def _standalone(text: str, span: ModelSpan) -> bool:
     before = text[span.start - 2 : span.start] if span.start >= 2 else " " + text[: span.start]
     after = text[span.end : span.end + 2].ljust(2)
     glued_before = before[-1].isalnum() or (before[-1] in _CODE_GLUE and before[0].isalnum())
-    glued_after = after[0].isalnum() or (after[0] in _CODE_GLUE and after[1].isalnum())
+    # After a number, a hyphen and a word label it ("781-618-4959-Fax"); a digit continues it.
+    glued_after = after[0].isalnum() or (after[0] in _CODE_GLUE and after[1].isdigit())
     return not (glued_before or glued_after)
 
 

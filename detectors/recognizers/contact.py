@@ -45,7 +45,9 @@ REGIONS = ("US", "GB", "CA", "DE", "FR", "IN", "IL", "BR")
 # an extension written onto the number ("212-867-5309x123") belongs to it
 # ("ext 9" after a space is a context word instead).
 _EXTENSION = r"(?:x\d{1,5})"
-CANDIDATE = rf"(?<![\w+])(?<!\w[-.])\+?\(?\d(?:[\s().\-/]{{0,2}}\d){{6,14}}{_EXTENSION}?(?!\w)(?![-.]\w)"
+# A line's label may follow the number after a hyphen ("781-618-4959-Fax").
+_LINE_LABEL = r"(?i:office|fax|home|work|mobile|cell|main|direct)\b"
+CANDIDATE = rf"(?<![\w+])(?<!\w[-.])\+?\(?\d(?:[ \t().\-/]{{0,2}}\d){{6,14}}{_EXTENSION}?(?!\w)(?![-.](?!{_LINE_LABEL})\w)"
 # Digit runs that are addresses and dates, not phone numbers.
 _IPV4_SHAPE = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _DATE_SHAPE = re.compile(
@@ -132,6 +134,8 @@ class PhoneNumberRecognizer(PatternRecognizer):
         "whatsapp",
         "ext",
         "extension",
+        "office",
+        "message",
     ]
 
     def __init__(self, regions: tuple[str, ...] = REGIONS) -> None:

@@ -280,7 +280,7 @@ class DateOfBirthRecognizer(PatternRecognizer):
         super().__init__(
             supported_entity="DATE_OF_BIRTH",
             patterns=[
-                Pattern("birth word then date", rf"(?<=\b{_BIRTH}\W{{1,3}}(?:\w+ ){{0,2}}){DATE}\b", 0.8)
+                Pattern("birth word then date", rf"(?<=\b{_BIRTH}\W{{1,3}}(?:[\w'’]+ ){{0,3}}){DATE}\b", 0.8)
             ],
             name="DateOfBirthRecognizer",
         )
@@ -372,6 +372,13 @@ class AgeRecognizer(PatternRecognizer):
                     rf"(?<=\b{_SUBJECT}\s+(?:now\s+|just\s+|only\s+|almost\s+|nearly\s+|about\s+|over\s+)?){_AGE}(?=\s+{_YEARS}{_CLAUSE_END})",
                     0.7,
                 ),
+                # "Written when he was 21.": a person and a bare number that ends
+                # the clause; "I am 5 minutes away" goes on, so it is none.
+                Pattern(
+                    "I was N.",
+                    rf"(?<=\b{_SUBJECT}\s+(?:now\s+|just\s+|only\s+|almost\s+|nearly\s+|about\s+|over\s+)?){_AGE}(?=\s*(?:$|[.,;!?)\n]|(?:and|but|when|then|now|today)\b))",
+                    0.6,
+                ),
             ],
             name="AgeRecognizer",
         )
@@ -383,7 +390,11 @@ SPECS: list[RecognizerSpec] = [
     RecognizerSpec("UK_POSTCODE", CheckedUkPostcodeRecognizer, r"[A-Z]\d|GIR 0AA"),
     RecognizerSpec("POSTAL_CODE", PostalCodeRecognizer, r"\d{2}|[A-Za-z]\d[A-Za-z]"),
     RecognizerSpec("DATE_OF_BIRTH", DateOfBirthRecognizer, r"(?i)birth|born|d\.?o\.?b"),
-    RecognizerSpec("AGE", AgeRecognizer, r"(?i)age|years?|yrs?|turn|\dy/?o|\d y/?o"),
+    RecognizerSpec(
+        "AGE",
+        AgeRecognizer,
+        r"(?i)age|years?|yrs?|turn|\dy/?o|\d y/?o|(?:am|'m|is|'s|was|are|'re)\s+\S*\s*\d",
+    ),
     RecognizerSpec(
         "DATE_TIME", DateTimeRecognizer, r"\d[/.\-]\d|(?i)(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
     ),

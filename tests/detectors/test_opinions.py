@@ -79,10 +79,17 @@ def test_address_parts_side_by_side_are_one_address() -> None:
     assert _found(text, [], model) == [("STREET_ADDRESS", "Hauptstraße 12, 10115 Berlin")]
 
 
-def test_a_town_and_its_postal_code_are_one_place() -> None:
+def test_a_town_and_its_postal_code_keep_their_own_types() -> None:
     text = "Ship it to 2151 DK Nieuw-Vennep soon."
     model = [("POSTAL_CODE", "2151 DK", 0.9), ("PLACE", "Nieuw-Vennep", 0.9)]
-    assert _found(text, [], model) == [("LOCATION", "2151 DK Nieuw-Vennep")]
+    assert _found(text, [], model) == [("POSTAL_CODE", "2151 DK"), ("LOCATION", "Nieuw-Vennep")]
+
+
+def test_an_org_word_outweighs_a_weak_reading_but_not_a_sure_person() -> None:
+    text = "Bill it to Acme Corp today."
+    assert _found(text, [("ORG", "Acme Corp")], [("PLACE", "Acme", 0.3)], read=False) == []
+    assert _found(text, [("ORG", "Acme Corp")], [("PERSON", "Acme", 0.3)], read=False) == []
+    assert _found(text, [("ORG", "Acme Corp")], [("PERSON", "Acme", 0.9)]) == [("PERSON", "Acme Corp")]
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,10 @@ import pytest
 from tests.support.recognizers import span, swept
 
 PHONES: list[tuple[str, str]] = [
+    # A line label after a hyphen ends the number; a line break is never inside one.
+    ("Brazil 35172\n781-618-4959-Fax", "781-618-4959"),
+    ("Cyprus 26607\n05.53.18.69.64 office", "05.53.18.69.64"),
+    ("stop receiving messages to 72 805 20 53", "72 805 20 53"),
     # National form with a trunk 0: found by shape, no phone word needed.
     ("Ring me on 0699 829 80 31 after six", "0699 829 80 31"),  # AT mobile
     ("new number 07700 047 400.", "07700 047 400"),  # GB mobile
@@ -44,6 +48,7 @@ def test_phone_numbers(text: str, part: str) -> None:
 
 
 NOT_PHONES: list[str] = [
+    "part 123-456-7890-AB9",  # glued into a part number
     "601 123 456",  # grouped digits, no phone word
     "order number 601 123 456",
     "ref 12 34 56 78",

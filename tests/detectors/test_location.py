@@ -24,6 +24,7 @@ CASES = [
     ("DOB: 1982-03-29", "DATE_OF_BIRTH", [(5, 15)]),
     ("Her birthday is March 29, 1982", "DATE_OF_BIRTH", [(16, 30)]),
     ("shipped on 03/29/1982", "DATE_OF_BIRTH", []),
+    ("Please tell me your date of birth. It's 4/24/1960", "DATE_OF_BIRTH", [(40, 49)]),
     ("patient aged 34 presented", "AGE", [(13, 15)]),
     ("he is 34 years old", "AGE", [(6, 8)]),
     ("34 boxes, 12 years of service", "AGE", []),
@@ -80,6 +81,8 @@ AGES: list[tuple[str, list[str]]] = [
     ("at the age of 12 she moved", ["12"]),
     ("aged 130", ["130"]),
     ("aged 0 at admission", ["0"]),
+    ("Written when he was 21.", ["21"]),
+    ("she was 64 and still running", ["64"]),
     # Not ages: durations, out of range, other numbers.
     ("37 years ago", []),
     ("5 years of experience", []),
@@ -93,6 +96,8 @@ AGES: list[tuple[str, list[str]]] = [
     ("Stone age 3.5", []),
     ("born in 1987, 12 years later", []),
     ("price 45 dollars, version 3.7", []),
+    ("he was 5 minutes late", []),
+    ("it was 21.", []),
 ]
 
 

@@ -23,6 +23,7 @@ $(VENV)/.test-installed: $(VENV)/.installed
 
 $(VENV)/.bench-installed: $(VENV)/.installed
 	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) -m pip install --quiet --no-deps presidio-evaluator==0.3.2
 	touch $@
 
 install: $(VENV)/.installed

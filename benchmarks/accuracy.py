@@ -554,9 +554,11 @@ def run_generated(rep: Report, presidio: Presidio, limit: int | None) -> None:
     ours = Ingestguard(available)
     mapping: dict[str, str | tuple[str, ...]] = {e: e for e in available}
     mapping["LOCATION"] = ("LOCATION", "STREET_ADDRESS")
-    # One address finding spans the street, city and ZIP the corpus labels
-    # separately (as DATAFOG_MAP); it protects all three.
-    mapping["STREET_ADDRESS"] = ("STREET_ADDRESS", "LOCATION", "US_ZIP_CODE")
+    # One address finding spans the street, city and ZIP or postcode the corpus
+    # labels separately (as DATAFOG_MAP); it protects all of them.
+    mapping["STREET_ADDRESS"] = ("STREET_ADDRESS", "LOCATION", "US_ZIP_CODE", "UK_POSTCODE")
+    # Any country's postal code, found after its word ("postal code 94105").
+    mapping["POSTAL_CODE"] = ("US_ZIP_CODE", "UK_POSTCODE")
     mapping["DATE_TIME"] = ("DATE_OF_BIRTH", "AGE")
     rep.add(
         f"### generated ({len(cases)} sentences, seed 0, {sum(c.negative for c in cases)} look-alike negatives)"
@@ -593,6 +595,7 @@ DATAFOG_MAP: dict[str, str | tuple[str, ...]] = {
     # labels as three spans; it protects all three.
     "STREET_ADDRESS": ("ADDRESS", "LOCATION", "ZIP_CODE"),
     "US_ZIP_CODE": "ZIP_CODE",
+    "POSTAL_CODE": "ZIP_CODE",
     "ORGANIZATION": "ORGANIZATION",
     "EU_VAT": "DE_VAT_ID",
     "IBAN_CODE": "DE_IBAN",

@@ -192,6 +192,8 @@ class NerScanner:
                 span = _without_codes(text, start, end)
                 if span is not None and not _field_label(text[span[0] : span[1]]):
                     kept.append((label, *span))
+            # "NINO: AB123456C", "Name: ...": a field's label is no one's name.
+            model_spans = [s for s in model_spans if not _field_label(text[s.start : s.end])]
             out.append(
                 combine(text, kept, model_spans, self.entities, self.threshold, self.names is not None)
             )

@@ -81,6 +81,8 @@ _DOCUMENT_KINDS = frozenset({"DRIVER_LICENSE", "PASSPORT"})
 _DOCUMENT_WORDS = re.compile(r"(?i)licen[cs]e|\bDL\b|driv|passport|führerschein|permis")
 # Glue that makes a number part of a code: "SKU-00012", "v2_1234", "A/12345".
 _CODE_GLUE = "-_/.#"
+# The model reads "ext 9" after a phone number as a unit of an address.
+_PHONE_EXTENSION = re.compile(r"(?i)(?:ext|extension|x)\.?\s*\d")
 # Digits a number must have before the names model alone may call it a phone.
 MIN_PHONE_DIGITS = 7
 
@@ -151,6 +153,7 @@ def _model_findings(text: str, spans: Sequence[ModelSpan]) -> list[Finding]:
         and (s.kind not in _NUMBER_KINDS or _standalone(text, s))
         and (s.kind not in _DOCUMENT_KINDS or _DOCUMENT_WORDS.search(text, max(0, s.start - 48), s.start))
         and not (s.kind == "PERSON" and _nationality(text[s.start : s.end]))
+        and not (s.kind == "ADDRESS" and _PHONE_EXTENSION.match(text, s.start))
     ]
     out: list[Finding] = []
     i = 0

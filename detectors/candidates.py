@@ -68,7 +68,8 @@ def _may_name(text: str, word: re.Match[str], words: list[re.Match[str]], i: int
         return False
     if len(token) > 1 and token.isupper():
         return True
-    if not _SENTENCE_END.search(text, 0, word.start()):
+    # Only the few characters before the word: searching from 0 is quadratic.
+    if not _SENTENCE_END.search(text, max(0, word.start() - 16), word.start()):
         return True
     following = text[word.end() : word.end() + 2]
     next_capital = (

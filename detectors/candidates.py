@@ -27,8 +27,10 @@ from collections.abc import Sequence
 CONTEXT_CHARS = 48
 # Texts this short are read whole: column values, labels, one-line answers.
 SHORT_TEXT = 64
-_WORD = re.compile(r"[^\W\d_][\w'’.\-]*|\d[\d\s\-]{1,}\d|\d{3,}")
-_SENTENCE_END = re.compile(r"(?:^|[.!?]['\")\]]?\s+|\n\s*)$")
+# A word ends in a letter or digit ("Gonzalez." is the word "Gonzalez").
+_WORD = re.compile(r"[^\W\d_](?:[\w'’.\-]*\w)?|\d[\d\s\-]{1,}\d|\d{3,}")
+# What starts a sentence or a clause whose first word is capitalised anyway.
+_SENTENCE_END = re.compile(r"(?:^|[.!?:]['\")\]]?\s+|\n\s*)$")
 
 
 def candidate_windows(
@@ -46,7 +48,7 @@ def candidate_windows(
     spots = [(s, e) for s, e in spacy_candidates if not _is_covered(s, e, covered)]
     words = list(_WORD.finditer(text))
     for i, word in enumerate(words):
-        if _is_covered(word.start(), word.end(), covered) or not _may_name(text, word, words, i):
+        if _is_covered(word.start(), word.end(), covered) or not _may_name(text, word, words, i, covered):
             continue
         spots.append((word.start(), word.end()))
     return _merge(
@@ -60,7 +62,9 @@ def candidate_windows(
     )
 
 
-def _may_name(text: str, word: re.Match[str], words: list[re.Match[str]], i: int) -> bool:
+def _may_name(
+    text: str, word: re.Match[str], words: list[re.Match[str]], i: int, covered: Sequence[tuple[int, int]]
+) -> bool:
     token = word.group()
     if token[0].isdigit():
         return sum(ch.isdigit() for ch in token) >= 3
@@ -72,10 +76,14 @@ def _may_name(text: str, word: re.Match[str], words: list[re.Match[str]], i: int
     if not _SENTENCE_END.search(text, max(0, word.start() - 16), word.start()):
         return True
     following = text[word.end() : word.end() + 2]
+    # "Tanya Mason called": the next word goes on a name, unless it is one
+    # already found ("Customer Justin Russell ...": the name is covered).
+    nxt = words[i + 1] if i + 1 < len(words) else None
     next_capital = (
-        i + 1 < len(words)
-        and words[i + 1].group()[0].isupper()
-        and not text[word.end() : words[i + 1].start()].strip()
+        nxt is not None
+        and nxt.group()[0].isupper()
+        and not text[word.end() : nxt.start()].strip()
+        and not _is_covered(nxt.start(), nxt.end(), covered)
     )
     return following.startswith(":") or next_capital
 

@@ -102,8 +102,9 @@ _EDGE_PUNCTUATION = "\"'()[]{}<>.,;:!?@#-"
 # A label's last word: "Customer Name", "Account Number" are no one's names.
 FIELD_LAST_WORDS = frozenset({"name", "number", "address", "id"})
 BATCH_SIZE = 64
-# Below this many texts, worker processes cost more to start than they save.
-MIN_TEXTS_PER_PROCESS = 1_000
+# Below this many texts, worker processes cost more to start than they save
+# (forked workers inherit spaCy; each builds its names-model session in 0.1 s).
+MIN_TEXTS_PER_PROCESS = 300
 CHUNK = 250
 
 

@@ -86,8 +86,13 @@ _UK_CODE = r"(?:GIR 0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-HJKMNPR-Y\d]? ?\d[ABD-HJLNP-UW-
 # After a ZIP word, a US-shaped code stays US_ZIP_CODE's.
 _POSTAL_WORDS = r"(?i:postal[ \-]?code|post[ \-]?code|postcode|plz|code postal|postnummer|postleitzahl|psč|cep|pin[ \-]?code)"
 _ZIP_WORDS = r"(?i:zip(?:[ \-]?code)?)"
+# Between such a word and its code: "PLZ 10115", "postcode: 2000", "zip code is 2000".
+_WORD_GAP = r"[^\w\n]{0,3}(?:(?i:is|of) )?"
 _US_ZIP = r"\d{5}(?:-\d{4})?"
 
+# Any word of a street name, whole: the chars of _CAPITAL_WORD, at most 42
+# (41 and a trailing dot).
+_ANY_WORD = r"[\w'’.\-]{1,42}+"
 # A street line in the layouts people write.
 _STREETS = {
     # US, UK, AU: "742 Evergreen Terrace", "4831 SMITH ROAD", "Flat 3, 14 Baker Street", "Unit 4/12 Smith St".
@@ -100,6 +105,10 @@ _STREETS = {
     # The type as a word of its own follows a name ("Lange Straße 5"); the
     # Scandinavian ones are written in lower case, so "Departure Gate 22" is not one.
     "number after": (
+        # Cheap test first, at each capital: one to four words, then ",? " and
+        # a digit (each word taken whole, possessive and bounded, so a long run
+        # of letters costs at most 42 steps). Most capitals fail it at once.
+        rf"(?={_ANY_WORD}(?: {_ANY_WORD}){{0,3}},? \d)"
         # The word is taken whole (possessive) and its ending checked behind it:
         # trying every split of a long run of letters would be quadratic.
         rf"(?:(?:{_CAPITAL_WORD} ){{0,3}}[A-ZÀ-Þ][\w'’\-]{{0,40}}+(?<=(?i:straße|strasse|str|weg|gasse|platz|allee|"
@@ -125,7 +134,11 @@ _STREETS = {
         r"route|passage|voie|sentier)(?: (?:de la|de|du|des|la|le|les|(?:d'|l')?[A-ZÀ-Þ][\w'’\-]{0,40})){1,4}"
     ),
 }
-_STREET = "|".join(f"(?:{street})" for street in _STREETS.values())
+# Every layout starts with a digit, a capital or one of the lower-case Czech
+# and Polish type words (ul., nám., tř.): checking that one char first spares
+# the six layouts at the other positions of a text, most of it.
+_STREET_START = r"(?=[\dA-ZÀ-Þ]|[unt][lLáÁřŘ])"
+_STREET = _STREET_START + "(?:" + "|".join(f"(?:{street})" for street in _STREETS.values()) + ")"
 _SEP = r"(?:[ \t]*,[ \t]*\n?[ \t]*|[ \t]*\n[ \t]*|[ \t]+)"
 _SECONDARY = r"(?:(?i:apt\.?|apartment|suite|ste\.?|unit|flat|floor|fl\.?|room|rm\.?|bldg\.?|building) ?[\w\-]+|# ?\w+)"
 # The last line of an address: a town with its postal code (and state).
@@ -171,7 +184,7 @@ class StreetAddressRecognizer(PatternRecognizer):
                 Pattern("street line", rf"(?:{_STREETS['common']})(?:,? {_SECONDARY})?", 0.7),
                 Pattern(
                     "street line, number after",
-                    rf"(?:{_STREETS['number after']})|(?:{_STREETS['type first']})",
+                    rf"{_STREET_START}(?:(?:{_STREETS['number after']})|(?:{_STREETS['type first']}))",
                     0.7,
                 ),
                 Pattern("street line, French", _STREETS["french"], 0.7),
@@ -215,21 +228,21 @@ class PostalCodeRecognizer(PatternRecognizer):
         super().__init__(
             supported_entity="POSTAL_CODE",
             patterns=[
+                # The word is matched forwards and \K starts the finding at the code
+                # (Presidio takes match.span(), which \K moves): a lookbehind
+                # would be tried back from every position of the text. One pass
+                # for both words: a postal word and a ZIP word never share text.
                 Pattern(
-                    "postal word then code",
-                    rf"(?<=\b{_POSTAL_WORDS}\b[^\w\n]{{0,3}}(?:(?i:is|of) )?)(?:{codes}){_NUM_END}",
-                    0.7,
-                ),
-                Pattern(
-                    "ZIP word then a code of another country",
-                    rf"(?<=\b{_ZIP_WORDS}\b[^\w\n]{{0,3}}(?:(?i:is|of) )?)(?!{_US_ZIP}{_NUM_END})(?:{codes}){_NUM_END}",
+                    "postal or ZIP word then code",
+                    rf"\b(?:{_POSTAL_WORDS}\b{_WORD_GAP}\K|{_ZIP_WORDS}\b{_WORD_GAP}\K(?!{_US_ZIP}{_NUM_END}))"
+                    rf"(?:{codes}){_NUM_END}",
                     0.7,
                 ),
                 Pattern("Canadian", rf"\b{_CA_CODE}\b", 0.5),
                 Pattern("Dutch", rf"{_NUM_START}{_NL_CODE}\b", 0.5),
                 Pattern(
                     "code then town, in an address",
-                    rf"(?<=[\n,][ \t]*)(?:{_NL_CODE}|{_DIGIT_CODE}){_NUM_END}(?=[ \t]+{_TOWN}[ \t]*(?:$|[\n,.;)]))",
+                    rf"[\n,][ \t]*\K(?:{_NL_CODE}|{_DIGIT_CODE}){_NUM_END}(?=[ \t]+{_TOWN}[ \t]*(?:$|[\n,.;)]))",
                     0.6,
                 ),
                 Pattern("Australian state then code", rf"(?<=\b(?:{_AU_STATES}),? )\d{{4}}{_NUM_END}", 0.6),

@@ -21,6 +21,8 @@ model/engine build (after interpreter start-up), except for the CLI, where it is
 Contenders measured on a subset (Presidio per cell, presidio-structured) report
 setup (engine build, not scaled) + per-row work extrapolated linearly to all rows, and are
 marked `extrapolated`. Presidio and spaCy contenders work in memory and write no Parquet.
+`presidio_batch_notes` is Presidio's batch path end to end: `BatchAnalyzerEngine` (2
+processes), then `AnonymizerEngine` on every note, as ingestguard protects them.
 
 Accuracy (free text only): span-level precision / recall / F2 per entity and overall, see
 `score_spans`; ingestguard's `Detector(Policy()).analyze_batch` (the library's detector
@@ -399,17 +401,23 @@ def run_presidio_structured(src: str, subset: int) -> dict:
 
 
 def run_presidio_batch(src: str, subset: int | None) -> dict:
+    """Presidio's batch path end to end: BatchAnalyzerEngine, then AnonymizerEngine
+    on every note (what ingestguard's protect does with the same notes)."""
     t0 = time.perf_counter()
     analyzer = _presidio_analyzer()
     from presidio_analyzer import BatchAnalyzerEngine
+    from presidio_anonymizer import AnonymizerEngine
 
     batch = BatchAnalyzerEngine(analyzer_engine=analyzer)
+    anonymizer = AnonymizerEngine()
     setup = time.perf_counter() - t0
     texts = _notes(src, subset)
     t1 = time.perf_counter()
     results = batch.analyze_iterator(
         texts, language="en", batch_size=SPACY_BATCH_SIZE, n_process=PRESIDIO_N_PROCESS
     )
+    for text, found in zip(texts, results, strict=True):
+        anonymizer.anonymize(text=text, analyzer_results=found)
     work = time.perf_counter() - t1
     spans = [[(r.start, r.end, r.entity_type, r.score) for r in rs] for rs in results]
     return {
@@ -646,7 +654,7 @@ def evaluate_targets(report: dict, k_name: str) -> list[dict]:
             100.0,
         ),
         ("free_text: ingestguard thrpt / tok2vec+ner floor thrpt", ft, ">=", 0.8),
-        ("free_text: presidio_batch/ingestguard", r(FREE_TEXT, f"{PRESIDIO_BATCH}/ingestguard"), ">=", 2.0),
+        ("free_text: presidio_batch+anonymize/ingestguard", r(FREE_TEXT, f"{PRESIDIO_BATCH}/ingestguard"), ">=", 3.0),
     ]
     out = []
     for name, value, op, target in rows:

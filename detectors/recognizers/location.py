@@ -63,7 +63,9 @@ _STOP = (
 _NUM_START = r"(?<![\w$€£.,/\-])"
 _NUM_END = r"(?![\w\-]|[.,/][0-9])"
 _HOUSE = r"\d{1,6}[A-Za-z]?(?:[/\-]\d{1,5}[A-Za-z]?)?"
-_NAME_WORD = rf"(?:\d{{1,3}}(?:st|nd|rd|th)|(?!(?i:{_STOP})\b)[A-Za-zÀ-ÿ][\w'’\-]{{0,40}}\.?)"
+# The word's letters are taken whole (possessive): a shorter take would leave
+# a word char next, where only ".", " " or the street type can follow.
+_NAME_WORD = rf"(?:\d{{1,3}}(?:st|nd|rd|th)|(?!(?i:{_STOP})\b)[A-Za-zÀ-ÿ][\w'’\-]{{0,40}}+\.?)"
 _CAPITAL_WORD = r"[A-ZÀ-Þ][\w'’.\-]{0,40}"
 # "Nieuw-Vennep", "Lázně Bohdaneč", "Frankfurt am Main", "North Samanthamouth", "SYDNEY".
 _TOWN = (
@@ -105,10 +107,10 @@ _STREETS = {
     # The type as a word of its own follows a name ("Lange Straße 5"); the
     # Scandinavian ones are written in lower case, so "Departure Gate 22" is not one.
     "number after": (
-        # Cheap test first, at each capital: one to four words, then ",? " and
-        # a digit (each word taken whole, possessive and bounded, so a long run
+        # Cheap test first: a capital, one to four words, then ",? " and a
+        # digit (each word taken whole, possessive and bounded, so a long run
         # of letters costs at most 42 steps). Most capitals fail it at once.
-        rf"(?={_ANY_WORD}(?: {_ANY_WORD}){{0,3}},? \d)"
+        rf"(?=[A-ZÀ-Þ][\w'’.\-]{{0,41}}+(?: {_ANY_WORD}){{0,3}},? \d)"
         # The word is taken whole (possessive) and its ending checked behind it:
         # trying every split of a long run of letters would be quadratic.
         rf"(?:(?:{_CAPITAL_WORD} ){{0,3}}[A-ZÀ-Þ][\w'’\-]{{0,40}}+(?<=(?i:straße|strasse|str|weg|gasse|platz|allee|"
@@ -184,7 +186,8 @@ class StreetAddressRecognizer(PatternRecognizer):
                 Pattern("street line", rf"(?:{_STREETS['common']})(?:,? {_SECONDARY})?", 0.7),
                 Pattern(
                     "street line, number after",
-                    rf"{_STREET_START}(?:(?:{_STREETS['number after']})|(?:{_STREETS['type first']}))",
+                    # Both start with a capital or a lower-case Czech or Polish type word.
+                    rf"(?=[A-ZÀ-Þ]|[unt][lLáÁřŘ])(?:(?:{_STREETS['number after']})|(?:{_STREETS['type first']}))",
                     0.7,
                 ),
                 Pattern("street line, French", _STREETS["french"], 0.7),

@@ -57,7 +57,7 @@ class Detector:
         ner_entities = [e for e in active if e in model_entities] if wants_names else []
         self.ner = (
             NerScanner(
-                policy.nlp.model, ner_entities, processes, policy.nlp.names_model, policy.threshold_for
+                policy.nlp.model, ner_entities, policy.threshold_for, processes, policy.nlp.names_model
             )
             if ner_entities
             else None

@@ -19,6 +19,7 @@ Candidates:
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
 
@@ -30,6 +31,7 @@ SHORT_TEXT = 64
 # A word ends in a letter or digit ("Gonzalez." is the word "Gonzalez").
 _WORD = re.compile(r"[^\W\d_](?:[\w'’.\-]*\w)?|\d[\d\s\-]{1,}\d|\d{3,}")
 # What starts a sentence or a clause whose first word is capitalised anyway.
+_RUN = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"(?:^|[.!?:]['\")\]]?\s+|\n\s*)$")
 
 
@@ -43,12 +45,13 @@ def candidate_windows(
     """
     if not text.strip():
         return []
-    if len(text) <= SHORT_TEXT or not any(ch.isupper() for ch in text):
+    if len(text) <= SHORT_TEXT or writes_in_lower_case(text):
         return [(0, len(text))]
-    spots = [(s, e) for s, e in spacy_candidates if not _is_covered(s, e, covered)]
+    found = Covered(covered)
+    spots = [(s, e) for s, e in spacy_candidates if not found.contains(s, e)]
     words = list(_WORD.finditer(text))
     for i, word in enumerate(words):
-        if _is_covered(word.start(), word.end(), covered) or not _may_name(text, word, words, i, covered):
+        if found.contains(word.start(), word.end()) or not _may_name(text, word, words, i, found):
             continue
         spots.append((word.start(), word.end()))
     return _merge(
@@ -62,9 +65,35 @@ def candidate_windows(
     )
 
 
-def _may_name(
-    text: str, word: re.Match[str], words: list[re.Match[str]], i: int, covered: Sequence[tuple[int, int]]
-) -> bool:
+def writes_in_lower_case(text: str) -> bool:
+    """No capital letter but the pronoun "I": the writer's case says nothing
+    about which words are names ("i spoke with tanya mason", "I saw tanya")."""
+    if not any(ch.isupper() for ch in text):
+        return True
+    return not any(
+        m.group() != "I" and not m.group().islower() for m in _RUN.finditer(text) if not m.group().isdigit()
+    )
+
+
+class Covered:
+    """Spans already found, merged and sorted, for fast "is this inside one" checks."""
+
+    def __init__(self, spans: Sequence[tuple[int, int]]) -> None:
+        merged: list[list[int]] = []
+        for start, end in sorted(spans):
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        self._starts = [s for s, _ in merged]
+        self._ends = [e for _, e in merged]
+
+    def contains(self, start: int, end: int) -> bool:
+        at = bisect.bisect_right(self._starts, start) - 1
+        return at >= 0 and end <= self._ends[at]
+
+
+def _may_name(text: str, word: re.Match[str], words: list[re.Match[str]], i: int, found: Covered) -> bool:
     token = word.group()
     if token[0].isdigit():
         return sum(ch.isdigit() for ch in token) >= 3
@@ -83,22 +112,22 @@ def _may_name(
         nxt is not None
         and nxt.group()[0].isupper()
         and not text[word.end() : nxt.start()].strip()
-        and not _is_covered(nxt.start(), nxt.end(), covered)
+        and not found.contains(nxt.start(), nxt.end())
     )
     return following.startswith(":") or next_capital
 
 
-def _is_covered(start: int, end: int, covered: Sequence[tuple[int, int]]) -> bool:
-    return any(s <= start and end <= e for s, e in covered)
-
-
 def _word_edge(text: str, at: int, direction: int) -> int:
-    """Move a window edge outwards to the nearest space, so no word is cut."""
+    """Move a window edge outwards to the nearest space, so no word is cut; at
+    most CONTEXT_CHARS further (text with no spaces, such as minified JSON,
+    would otherwise make every window the whole text)."""
     if direction < 0:
-        while at > 0 and not text[at - 1].isspace():
+        stop = max(0, at - CONTEXT_CHARS)
+        while at > stop and not text[at - 1].isspace():
             at -= 1
     else:
-        while at < len(text) and not text[at].isspace():
+        stop = min(len(text), at + CONTEXT_CHARS)
+        while at < stop and not text[at].isspace():
             at += 1
     return at
 

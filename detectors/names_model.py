@@ -16,6 +16,7 @@ use after it).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -38,10 +39,15 @@ MODEL_NAME = "rampart"
 WINDOW_TOKENS = 128
 WINDOW_STRIDE = 32
 BATCH_SIZE = 32
-# A token counts when its best non-O label has at least this probability. Spans
-# under the finding threshold (0.5) still serve as weak evidence that a span the
-# spaCy model called an organisation may be a person.
-WEAK_TOKEN_PROBABILITY = 0.15
+# A span is sure when its tokens' best non-O label reaches SURE_PROBABILITY.
+# Weaker readings (down to WEAK_PROBABILITY) are kept apart, as evidence that
+# a span the spaCy model called an organisation may be a person.
+SURE_PROBABILITY = 0.5
+WEAK_PROBABILITY = 0.15
+# Windows tokenized and run at a time: bounds memory on large batches.
+PIECES_PER_ROUND = 512
+# How far back a span that starts inside a word is moved to the word's start.
+MAX_WORD = 64
 
 # The model's labels, grouped into the kinds this project reports. EMAIL and URL
 # are left to the validated pattern recognizers.
@@ -66,23 +72,29 @@ KINDS = {
 
 @dataclass(frozen=True, slots=True)
 class ModelSpan:
-    """A run of tokens of one kind: `score` is their mean probability."""
+    """A run of tokens of one kind: `score` is their mean probability; `sure`
+    when every token reached SURE_PROBABILITY (else only evidence for typing)."""
 
     kind: str
     start: int
     end: int
     score: float
+    sure: bool = True
+
+
+_MISSING = (
+    f"the names model ({DISTRIBUTION}) is not installed; run `make install` "
+    "or set nlp.names_model: false in the policy"
+)
 
 
 def model_dir() -> Path:
     """The installed wheel's model folder, found without importing its package."""
     spec = importlib.util.find_spec(PACKAGE)
-    folder = Path(spec.submodule_search_locations[0]) / "models" / MODEL_NAME if spec else None
+    places = spec.submodule_search_locations if spec else None
+    folder = Path(places[0]) / "models" / MODEL_NAME if places else None
     if folder is None or not (folder / "onnx" / "model_q4.onnx").is_file():
-        raise ModelNotFoundError(
-            f"the names model ({DISTRIBUTION}) is not installed; run `make install` "
-            "or set nlp.names_model: false in the policy"
-        )
+        raise ModelNotFoundError(_MISSING)
     return folder
 
 
@@ -93,17 +105,25 @@ class NamesModel:
         self.folder = model_dir()
         self._session: Any = None
         self._tokenizer: Any = None
-        self._labels: list[tuple[str | None, bool]] = []
+        self._kinds: list[str | None] = []
         self._lock = threading.Lock()
+
+    @functools.cached_property
+    def _info(self) -> dict[str, str]:
+        onnx = self.folder / "onnx" / "model_q4.onnx"
+        try:
+            version = importlib.metadata.version(DISTRIBUTION)
+        except importlib.metadata.PackageNotFoundError:
+            raise ModelNotFoundError(_MISSING) from None
+        return {
+            "name": f"{DISTRIBUTION}/{MODEL_NAME}",
+            "version": version,
+            "sha256": hashlib.sha256(onnx.read_bytes()).hexdigest(),
+        }
 
     def info(self) -> dict[str, str]:
         """Name, version and the ONNX file's digest, for the evidence."""
-        onnx = self.folder / "onnx" / "model_q4.onnx"
-        return {
-            "name": f"{DISTRIBUTION}/{MODEL_NAME}",
-            "version": importlib.metadata.version(DISTRIBUTION),
-            "sha256": hashlib.sha256(onnx.read_bytes()).hexdigest(),
-        }
+        return dict(self._info)
 
     def _load(self) -> None:
         import onnxruntime
@@ -120,21 +140,21 @@ class NamesModel:
         tokenizer.no_padding()
         tokenizer.enable_truncation(WINDOW_TOKENS, stride=WINDOW_STRIDE)
         config = json.loads((self.folder / "config.json").read_text(encoding="utf-8"))
-        labels: list[tuple[str | None, bool]] = []
-        for index in range(len(config["id2label"])):
-            label = config["id2label"][str(index)]
-            tag, _, name = label.partition("-")
-            labels.append((KINDS.get(name), tag == "B") if name else (None, False))
-        self._labels, self._tokenizer, self._session = labels, tokenizer, session
+        # "B-GIVEN_NAME" -> PERSON; B and I are not told apart: the model tags
+        # word pieces B- too, so words are joined by their kind and spacing.
+        labels = [config["id2label"][str(i)] for i in range(len(config["id2label"]))]
+        kinds = [KINDS.get(label.partition("-")[2]) for label in labels]
+        self._kinds, self._tokenizer, self._session = kinds, tokenizer, session
 
     def spans(
         self, texts: Sequence[str], windows: Sequence[Sequence[tuple[int, int]]] | None = None
     ) -> list[list[ModelSpan]]:
-        """Spans per text (weak ones included; callers compare `score` to their
-        threshold). With `windows`, only those character ranges of each text are read."""
+        """Sure and weak spans per text. With `windows`, only those character
+        ranges of each text are read."""
         with self._lock:
             if self._session is None:
                 self._load()
+        per_text: list[list[ModelSpan]] = [[] for _ in texts]
         pieces: list[tuple[int, int, str, Any]] = []
         for row, text in enumerate(texts):
             for start, end in windows[row] if windows is not None else [(0, len(text))]:
@@ -143,16 +163,21 @@ class NamesModel:
                     encoding = self._tokenizer.encode(piece)
                     pieces.append((row, start, piece, encoding))
                     pieces.extend((row, start, piece, extra) for extra in encoding.overflowing)
+            if len(pieces) >= PIECES_PER_ROUND:
+                self._read(pieces, per_text)
+                pieces = []
+        self._read(pieces, per_text)
+        return [_union_windows(spans) for spans in per_text]
+
+    def _read(self, pieces: list[tuple[int, int, str, Any]], per_text: list[list[ModelSpan]]) -> None:
         # Similar lengths together: little padding per batch.
         pieces.sort(key=lambda p: len(p[3].ids))
-        per_text: list[list[ModelSpan]] = [[] for _ in texts]
         for first in range(0, len(pieces), BATCH_SIZE):
             batch = pieces[first : first + BATCH_SIZE]
-            for (row, offset, piece, encoding), probabilities in zip(
-                batch, self._run([p[3] for p in batch]), strict=True
-            ):
-                per_text[row].extend(self._aggregate(piece, offset, encoding, probabilities))
-        return [_union_windows(spans) for spans in per_text]
+            probabilities = self._run([p[3] for p in batch])
+            for (row, offset, piece, encoding), rows in zip(batch, probabilities, strict=True):
+                for sure in (True, False):
+                    per_text[row].extend(self._aggregate(piece, offset, encoding, rows, sure))
 
     def _run(self, batch: Sequence[Any]) -> np.ndarray:
         width = max(len(e.ids) for e in batch)
@@ -168,10 +193,14 @@ class NamesModel:
         exp = np.exp(logits)
         return exp / exp.sum(axis=-1, keepdims=True)
 
-    def _aggregate(self, text: str, offset: int, encoding: Any, probabilities: np.ndarray) -> list[ModelSpan]:
+    def _aggregate(
+        self, text: str, offset: int, encoding: Any, probabilities: np.ndarray, sure: bool
+    ) -> list[ModelSpan]:
         """Join tokens into spans (offsets into the whole text, which `text`
         starts at `offset` of): the pieces of one word, and words of one kind
-        apart by white space only (one name, one address)."""
+        apart by white space only (one name, one address). Sure spans take only
+        tokens at SURE_PROBABILITY, so a weak neighbour never dilutes a sure name."""
+        floor = SURE_PROBABILITY if sure else WEAK_PROBABILITY
         out: list[ModelSpan] = []
         kind: str | None = None
         start = end = 0
@@ -181,7 +210,7 @@ class NamesModel:
                 continue
             row = probabilities[index]
             best = int(row[1:].argmax()) + 1  # label 0 is O
-            token_kind = self._labels[best][0] if row[best] >= WEAK_TOKEN_PROBABILITY else None
+            token_kind = self._kinds[best] if row[best] >= floor else None
             same_kind = token_kind == kind and not text[end:token_start].strip()
             # A word piece that continues a word ("Al" + "mere") belongs to the
             # span its word began, whatever the model made of the piece alone.
@@ -191,11 +220,28 @@ class NamesModel:
                 scores.append(float(row[best]))
                 continue
             if kind is not None:
-                out.append(ModelSpan(kind, offset + start, offset + end, round(sum(scores) / len(scores), 4)))
-            kind, start, end, scores = token_kind, token_start, token_end, [float(row[best])]
+                out.append(_span(kind, offset, start, end, scores, sure))
+            kind, start, end, scores = (
+                token_kind,
+                _word_start(text, token_start),
+                token_end,
+                [float(row[best])],
+            )
         if kind is not None:
-            out.append(ModelSpan(kind, offset + start, offset + end, round(sum(scores) / len(scores), 4)))
+            out.append(_span(kind, offset, start, end, scores, sure))
         return out
+
+
+def _span(kind: str, offset: int, start: int, end: int, scores: list[float], sure: bool) -> ModelSpan:
+    return ModelSpan(kind, offset + start, offset + end, round(sum(scores) / len(scores), 4), sure)
+
+
+def _word_start(text: str, at: int) -> int:
+    """A span never starts inside a word: "mere" tagged in "Almere" starts at "A"."""
+    stop = max(0, at - MAX_WORD)
+    while at > stop and text[at - 1].isalnum() and text[at].isalnum():
+        at -= 1
+    return at
 
 
 def _union_windows(spans: list[ModelSpan]) -> list[ModelSpan]:

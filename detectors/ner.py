@@ -141,15 +141,16 @@ class NerScanner:
         self,
         model: str,
         entities: Sequence[str],
+        threshold: Callable[[str], float],
         processes: int = 1,
         names_model: bool = True,
-        threshold: Callable[[str], float] = lambda entity: 0.5,
     ) -> None:
         check_installed(model)
         self.model = model
         self.entities = frozenset(entities)
         self.threshold = threshold
         self.names = NamesModel() if names_model else None
+        self.kept_labels = frozenset(label for label, e in SPACY_LABELS.items() if e in self.entities)
         self.processes = processes
         self._nlp: Language | None = None
         self._pool: ProcessPoolExecutor | None = None
@@ -185,7 +186,7 @@ class NerScanner:
         processes = self.processes if len(texts) >= MIN_TEXTS_PER_PROCESS * self.processes else 1
         opinions = self._in_workers(texts, covered) if processes > 1 else None
         if opinions is None:
-            opinions = _opinions(self.nlp, self.names, texts, covered)
+            opinions = _opinions(self.nlp, self.names, texts, covered, self.kept_labels)
         out = []
         for text, (spacy_spans, model_spans) in zip(texts, opinions, strict=True):
             kept = []
@@ -227,7 +228,7 @@ class NerScanner:
                     self.processes,
                     mp_context=multiprocessing.get_context("fork"),
                     initializer=_worker_init,
-                    initargs=(self.nlp, self.names is not None),
+                    initargs=(self.nlp, self.names is not None, self.kept_labels),
                 )
                 self._pool_pid = os.getpid()
                 weakref.finalize(self, self._pool.shutdown)
@@ -278,30 +279,36 @@ def _opinions(
     names: NamesModel | None,
     texts: Sequence[str],
     covered: Sequence[Sequence[tuple[int, int]]],
+    kept_labels: frozenset[str],
 ) -> list[Opinions]:
+    """Both models' spans per text. `kept_labels`: the spaCy labels whose
+    entity the caller reports; only their spans spare the names model a read
+    (a GPE the policy does not want may still be a person's name)."""
     spacy_spans = [_spans(doc) for doc in nlp.pipe(texts, batch_size=BATCH_SIZE)]
     if names is None:
         return [(spans, []) for spans in spacy_spans]
     windows = []
     for text, spans, found in zip(texts, spacy_spans, covered, strict=True):
-        typed = [(s, e) for label, s, e in spans if label not in CANDIDATE_LABELS]
-        untyped = [(s, e) for label, s, e in spans if label in CANDIDATE_LABELS]
+        typed = [(s, e) for label, s, e in spans if label in kept_labels]
+        untyped = [(s, e) for label, s, e in spans if label not in kept_labels]
         windows.append(candidate_windows(text, [*found, *typed], untyped))
     return list(zip(spacy_spans, names.spans(texts, windows), strict=True))
 
 
 _worker_nlp: Language | None = None
 _worker_names: NamesModel | None = None
+_worker_kept_labels: frozenset[str] = frozenset()
 
 
-def _worker_init(nlp: Language, names_model: bool) -> None:
-    global _worker_nlp, _worker_names
+def _worker_init(nlp: Language, names_model: bool, kept_labels: frozenset[str]) -> None:
+    global _worker_nlp, _worker_names, _worker_kept_labels
     _worker_nlp = nlp
     _worker_names = NamesModel() if names_model else None
+    _worker_kept_labels = kept_labels
 
 
 def _worker_opinions(
     chunk: tuple[Sequence[str], Sequence[Sequence[tuple[int, int]]]],
 ) -> list[Opinions]:
     assert _worker_nlp is not None, "worker used before _worker_init"
-    return _opinions(_worker_nlp, _worker_names, *chunk)
+    return _opinions(_worker_nlp, _worker_names, *chunk, _worker_kept_labels)

@@ -16,9 +16,11 @@ the cost is visible.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Collection, Sequence
 
+from ingestguard.detectors.candidates import writes_in_lower_case
 from ingestguard.detectors.finding import NAMES_RECOGNIZER, NER_RECOGNIZER, Finding, merge_overlaps
 from ingestguard.detectors.names_model import ModelSpan
 
@@ -98,24 +100,41 @@ def combine(
     """Findings of the `wanted` entities that pass their `threshold`, from both
     models' spans over `text`, overlaps merged. `model_read`: the names model
     read every spaCy ORG, NORP and FAC span (see `candidates`)."""
-    found = [f for f in _model_findings(text, model_spans) if f.entity_type in wanted]
+    lower_case = writes_in_lower_case(text)
+    found = [f for f in _model_findings(text, model_spans, lower_case) if f.entity_type in wanted]
+    readings = _Readings(model_spans)
     for label, start, end in spacy_spans:
-        if label in CANDIDATE_LABELS and not _capitalised(text[start:end]):
+        if label in CANDIDATE_LABELS and not (lower_case or _capitalised(text[start:end])):
             continue  # "free", "sku": names are written with capitals
         if _nationality(text[start:end]):
             entity = "NRP"  # whichever label either model gave it
         else:
             entity = SPACY_LABELS.get(label) or _resolve(
-                label, text[start:end], start, end, model_spans, model_read
+                label, text[start:end], readings.over(start, end), model_read
             )
         if entity in wanted:
             found.append(Finding(entity, start, end, NER_SCORE, NER_RECOGNIZER))
     return merge_overlaps(f for f in found if f.score >= threshold(f.entity_type))
 
 
-def _resolve(
-    label: str, words: str, start: int, end: int, model_spans: Sequence[ModelSpan], model_read: bool
-) -> str:
+class _Readings:
+    """The names model's spans of one text, sorted, to find those over a span
+    without scanning them all (a long text can hold thousands)."""
+
+    # Longer than any span the model reads in one window.
+    LONGEST = 4096
+
+    def __init__(self, spans: Sequence[ModelSpan]) -> None:
+        self._spans = sorted(spans, key=lambda s: s.start)
+        self._starts = [s.start for s in self._spans]
+
+    def over(self, start: int, end: int) -> list[ModelSpan]:
+        first = bisect.bisect_left(self._starts, start - self.LONGEST)
+        last = bisect.bisect_left(self._starts, end)
+        return [s for s in self._spans[first:last] if s.end > start]
+
+
+def _resolve(label: str, words: str, over: Sequence[ModelSpan], model_read: bool) -> str:
     """The entity a spaCy ORG, NORP or FAC span is, by the names model's reading
     of its characters (weak readings count), then by its shape.
 
@@ -123,9 +142,8 @@ def _resolve(
     the span and saw nothing there, spaCy's label stands. UNRESOLVED_NAME is
     what is left: the model saw something it cannot type, or did not run.
     """
-    over = [s for s in model_spans if s.start < end and start < s.end]
     kinds = {s.kind for s in over}
-    if any(s.kind == "PERSON" and s.score >= MODEL_FINDING_SCORE for s in over):
+    if any(s.kind == "PERSON" and s.sure for s in over):
         return "PERSON"
     if label == "ORG" and _ORG_WORDS.search(words):
         return "ORGANIZATION"  # "Acme Corp": its own word outweighs a weak reading
@@ -138,18 +156,18 @@ def _resolve(
     return "UNRESOLVED_NAME"
 
 
-def _model_findings(text: str, spans: Sequence[ModelSpan]) -> list[Finding]:
+def _model_findings(text: str, spans: Sequence[ModelSpan], lower_case: bool) -> list[Finding]:
     """The names model's sure spans as findings; the parts of one address
     (a street, then its town and postal code side by side) become one STREET_ADDRESS."""
     # A writer who capitalises anything capitalises names ("plan": "pro" is none).
-    lower_case_text = not any(ch.isupper() for ch in text)
     sure = [
         s
         for s in spans
-        if s.score >= MODEL_FINDING_SCORE
+        if s.sure
+        and s.score >= MODEL_FINDING_SCORE
         and s.kind in MODEL_ENTITIES
         and (s.kind != "PHONE_NUMBER" or _digits(text, s) >= MIN_PHONE_DIGITS)
-        and (s.kind not in _WORD_KINDS or lower_case_text or _capitalised(text[s.start : s.end]))
+        and (s.kind not in _WORD_KINDS or lower_case or _capitalised(text[s.start : s.end]))
         and (s.kind not in _NUMBER_KINDS or _standalone(text, s))
         and (s.kind not in _DOCUMENT_KINDS or _DOCUMENT_WORDS.search(text, max(0, s.start - 48), s.start))
         and not (s.kind == "PERSON" and _nationality(text[s.start : s.end]))
@@ -171,7 +189,9 @@ def _model_findings(text: str, spans: Sequence[ModelSpan]) -> list[Finding]:
             end = sure[j].end
             scores.append(sure[j].score)
             has_street = has_street or sure[j].kind == "ADDRESS"
-        if has_street:
+        if has_street and not any(ch.isalpha() for ch in text[span.start : end]):
+            i = j + 1  # a house number alone ("12", 6' 1") is no address
+        elif has_street:
             score = round(sum(scores) / len(scores), 4)
             out.append(Finding("STREET_ADDRESS", span.start, end, score, NAMES_RECOGNIZER))
             i = j + 1

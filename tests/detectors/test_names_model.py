@@ -74,3 +74,19 @@ def test_a_missing_names_model_names_the_fix(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ModelNotFoundError, match="names_model: false"):
         NamesModel()
+
+
+def test_a_span_never_starts_inside_a_word() -> None:
+    from ingestguard.detectors.names_model import _word_start
+
+    assert _word_start("in Almere now", 5) == 3
+    assert _word_start("in Almere now", 3) == 3
+    assert _word_start("Hello", 0) == 0
+
+
+def test_texts_longer_than_one_window_are_read_in_overlapping_windows(detector: Detector) -> None:
+    # One candidate window longer than the model's 128 tokens: the tokenizer's
+    # overflowing windows carry the rest, with offsets into the whole text.
+    words = " ".join(f"Item{i} Shipped" for i in range(60))
+    text = f"{words} and then Tanya Mason signed for it"
+    assert ("PERSON", "Tanya Mason") in _found(detector, text)

@@ -11,6 +11,7 @@ from ingestguard.detectors.ner import NerScanner, _without_codes
 from ingestguard.policy import Policy
 
 MODEL = Policy().nlp.model
+THRESHOLD = Policy().threshold_for
 
 
 @pytest.mark.parametrize(
@@ -38,8 +39,8 @@ def test_pool_from_a_worker_thread_matches_one_process(monkeypatch: pytest.Monke
     monkeypatch.setattr(ner, "MIN_TEXTS_PER_PROCESS", 10)
     monkeypatch.setattr(ner, "CHUNK", 7)
     texts = [f"Maria Lopez met Tom Baker in Paris about case {i}." for i in range(40)]
-    single = NerScanner(MODEL, ["PERSON", "LOCATION"], processes=1).find(texts)
-    pooled = NerScanner(MODEL, ["PERSON", "LOCATION"], processes=2)
+    single = NerScanner(MODEL, ["PERSON", "LOCATION"], THRESHOLD, processes=1).find(texts)
+    pooled = NerScanner(MODEL, ["PERSON", "LOCATION"], THRESHOLD, processes=2)
     try:
         with ThreadPoolExecutor(2) as threads:
             got = [f.result() for f in [threads.submit(pooled.find, texts) for _ in range(2)]]
@@ -59,7 +60,7 @@ def test_a_dead_worker_costs_the_pool_not_the_result(monkeypatch: pytest.MonkeyP
     import signal
 
     monkeypatch.setattr(ner, "MIN_TEXTS_PER_PROCESS", 10)
-    scanner = NerScanner(MODEL, ["PERSON"], processes=2)
+    scanner = NerScanner(MODEL, ["PERSON"], THRESHOLD, processes=2)
     texts = [f"Maria Lopez wrote case {i}." for i in range(30)]
     try:
         expected = scanner.find(texts)
@@ -80,3 +81,12 @@ def test_a_dead_worker_costs_the_pool_not_the_result(monkeypatch: pytest.MonkeyP
 )
 def test_field_labels_are_not_names(span: str, label: bool) -> None:
     assert ner._field_label(span) is label
+
+
+def test_a_spacy_place_the_policy_does_not_want_is_read_for_a_name() -> None:
+    """spaCy tags "Tanya" as a place here: with only PERSON wanted, the names
+    model must still read it instead of taking it as found."""
+    scanner = NerScanner(MODEL, ["PERSON"], THRESHOLD)
+    text = "The parcel is late again and nobody knows why it helps. Then Tanya will call the customer back."
+    found = [(f.entity_type, text[f.start : f.end]) for f in scanner.find([text])[0]]
+    assert found == [("PERSON", "Tanya")]

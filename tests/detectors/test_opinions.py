@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingestguard.detectors.candidates import candidate_windows
+from ingestguard.detectors.candidates import Covered, candidate_windows, writes_in_lower_case
 from ingestguard.detectors.names_model import ModelSpan
 from ingestguard.detectors.opinions import combine
 
@@ -26,7 +26,7 @@ def _at(text: str, part: str) -> tuple[int, int]:
 
 def _found(text: str, spacy: list[tuple[str, str]], model: list[tuple[str, str, float]], read: bool = True):
     spacy_spans = [(label, *_at(text, part)) for label, part in spacy]
-    model_spans = [ModelSpan(kind, *_at(text, part), score) for kind, part, score in model]
+    model_spans = [ModelSpan(kind, *_at(text, part), score, score >= 0.5) for kind, part, score in model]
     return [
         (f.entity_type, text[f.start : f.end])
         for f in combine(text, spacy_spans, model_spans, WANTED, lambda e: 0.5, read)
@@ -105,6 +105,7 @@ def test_an_org_word_outweighs_a_weak_reading_but_not_a_sure_person() -> None:
         ),
         ("call 4567 now", [("PHONE_NUMBER", "4567", 0.9)], []),  # too few digits for a phone
         ("Desk: 5551234567 ext 9", [("ADDRESS", "ext 9", 0.99)], []),  # a phone extension, no unit
+        ("height 6' 1\" ok", [("ADDRESS", "6' 1", 0.7)], []),  # digits alone are no address
         ('{"plan": "pro", "Tier": 2}', [("PERSON", "pro", 0.8)], []),  # lower case in capitalised text
         ("spoke with tanya mason today", [("PERSON", "tanya mason", 0.9)], [("PERSON", "tanya mason")]),
         ("Spoke with Tanya today", [("PERSON", "Tanya", 0.45)], []),  # under the model's threshold
@@ -138,3 +139,29 @@ def test_a_dialogue_speaker_and_digit_runs_are_candidates() -> None:
     text = "the parcel went out this morning and the label reads 533 41 on the bottom of the slip, ok"
     read = " ".join(text[s:e] for s, e in candidate_windows(text, [], []))
     assert "533 41" in read
+
+
+def test_a_lower_case_writer_who_capitalises_only_i_is_read_whole() -> None:
+    text = "I spoke with tanya mason yesterday about the refund and she was not happy at all"
+    assert writes_in_lower_case(text)
+    assert candidate_windows(text, [], []) == [(0, len(text))]
+    assert _found(text, [], [("PERSON", "tanya mason", 0.9)]) == [("PERSON", "tanya mason")]
+    assert not writes_in_lower_case("I spoke with Tanya")
+
+
+def test_lower_case_org_spans_count_in_lower_case_text() -> None:
+    text = "spoke with tanya mason today"
+    assert _found(text, [("ORG", "tanya mason")], [("PERSON", "tanya", 0.3)]) == [("PERSON", "tanya mason")]
+
+
+def test_covered_spans_merge_and_answer_containment() -> None:
+    found = Covered([(10, 20), (15, 30), (40, 50)])
+    assert found.contains(12, 28) and found.contains(40, 50)
+    assert not found.contains(25, 35) and not found.contains(0, 5) and not found.contains(45, 55)
+
+
+def test_windows_in_text_without_spaces_stay_small() -> None:
+    text = '{"k":"' + "a" * 5000 + '","who":"Tanya","v":"' + "b" * 5000 + '"}'
+    windows = candidate_windows(text, [], [])
+    assert windows and all(end - start < 200 for start, end in windows)
+    assert any(text[s:e].find("Tanya") >= 0 for s, e in windows)

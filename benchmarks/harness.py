@@ -654,7 +654,12 @@ def evaluate_targets(report: dict, k_name: str) -> list[dict]:
             100.0,
         ),
         ("free_text: ingestguard thrpt / tok2vec+ner floor thrpt", ft, ">=", 0.8),
-        ("free_text: presidio_batch+anonymize/ingestguard", r(FREE_TEXT, f"{PRESIDIO_BATCH}/ingestguard"), ">=", 3.0),
+        (
+            "free_text: presidio_batch+anonymize/ingestguard",
+            r(FREE_TEXT, f"{PRESIDIO_BATCH}/ingestguard"),
+            ">=",
+            3.0,
+        ),
     ]
     out = []
     for name, value, op, target in rows:

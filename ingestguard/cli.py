@@ -29,9 +29,12 @@ app = typer.Typer(
     help="Scan, protect and prove datasets before they reach a model.",
 )
 policy_app = typer.Typer(no_args_is_help=True, help="Show the effective policy or its schema.")
-key_app = typer.Typer(no_args_is_help=True, help="Key utilities.")
+key_app = typer.Typer(
+    no_args_is_help=True, help="The data owner's keys: new pseudonym key, public signing key."
+)
 app.add_typer(policy_app, name="policy")
-app.add_typer(key_app, name="key")
+app.add_typer(key_app, name="keys")
+app.add_typer(key_app, name="key", hidden=True)  # the first round's name, kept working
 out = Console()
 err = Console(stderr=True)
 
@@ -211,6 +214,40 @@ def key_new() -> None:
     from ingestguard.keys import new_key_b64
 
     sys.stdout.write(new_key_b64() + "\n")
+
+
+@key_app.command("export-public")
+def keys_export_public() -> None:
+    """Print the ledger's public signing key (PEM), for auditors to run `verify` with."""
+    with _errors():
+        from ingestguard.keys import signing_public_key_pem
+
+        sys.stdout.write(signing_public_key_pem().decode())
+
+
+@app.command()
+def verify(
+    ledger: Annotated[Path, typer.Argument(help="A ledger.jsonl file.")],
+    evidence: Annotated[
+        Path | None,
+        typer.Option("--evidence", help="Evidence directory: every document must be in the ledger."),
+    ] = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option("--public-key", help="PEM public key (default: this machine's signing key)."),
+    ] = None,
+) -> None:
+    """Check the ledger's signatures, links and sequence; exit 1 naming the first bad record."""
+    with _errors():
+        from ingestguard.runs import verify_ledger
+
+        verdict = verify_ledger(ledger, evidence, public_key)
+        if not verdict.ok:
+            err.print(
+                f"[bold red]ledger does not verify:[/] {verdict.problem}", highlight=False, soft_wrap=True
+            )
+            raise typer.Exit(1)
+        out.print(f"ledger verified: {verdict.records} records, signatures and links intact")
 
 
 @app.command()

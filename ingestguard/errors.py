@@ -33,7 +33,15 @@ class ScanError(IngestGuardError):
     """Something in the data could not be scanned, so it cannot be vouched for."""
 
 
+class LedgerError(IngestGuardError):
+    """The evidence ledger cannot be read, appended to, or does not verify."""
+
+
 class PolicyViolation(IngestGuardError):
     """A `fail_on` entity was found in a scan or left behind in an output."""
 
     exit_code = 1
+
+
+class ExportError(IngestGuardError):
+    """An export or audit pack cannot be built from the given evidence, period or ledger."""

@@ -1,9 +1,13 @@
-"""The key that pseudonyms are derived from, and where it comes from.
+"""The keys of the data owner: the one pseudonyms are derived from, and the
+one the evidence ledger is signed with.
 
-Order: `INGESTGUARD_KEY` (base64 of 32 bytes) in the environment, else the
-key file named in the policy, else a local key file that is generated on
-first use (readable only by its owner). Only a key id ever leaves this module
-for evidence or logs.
+Pseudonym key order: `INGESTGUARD_KEY` (base64 of 32 bytes) in the
+environment, else the key file named in the policy, else a local key file
+that is generated on first use (readable only by its owner). The signing key
+is an Ed25519 key in `signing_key.pem` beside the local key, generated on
+first use the same way; only its public half leaves this module (for
+auditors, `ingestguard keys export-public`). Only key ids ever reach evidence
+or logs.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from ingestguard.errors import KeyringError
@@ -42,9 +47,17 @@ class Key:
         return {"id": self.key_id, "source": self.source, "generated": self.generated}
 
 
-def default_key_path() -> Path:
+def key_home() -> Path:
     home = os.environ.get(ENV_HOME)
-    return (Path(home) if home else Path.home() / ".ingestguard") / "key"
+    return Path(home) if home else Path.home() / ".ingestguard"
+
+
+def default_key_path() -> Path:
+    return key_home() / "key"
+
+
+def signing_key_path() -> Path:
+    return key_home() / "signing_key.pem"
 
 
 def load_key(key_file: Path | None = None) -> Key:
@@ -107,3 +120,64 @@ def _generate_key_file(path: Path) -> Key:
 def new_key_b64() -> str:
     """A fresh random key, base64-encoded, for `INGESTGUARD_KEY` or a key file."""
     return base64.b64encode(os.urandom(KEY_BYTES)).decode()
+
+
+def load_signing_key(path: Path | None = None) -> Ed25519PrivateKey:
+    """The ledger's signing key: read it, or generate it on first use (mode 0600)."""
+    path = path or signing_key_path()
+    if not path.exists():
+        _generate_signing_key(path)
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise KeyringError(f"signing key {path} is accessible by other users; run `chmod 600 {path}`")
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (ValueError, TypeError):
+        raise KeyringError(
+            f"signing key {path} is not an unencrypted PEM private key; move it away"
+        ) from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise KeyringError(f"signing key {path} is not an Ed25519 key; move it away to generate one")
+    return key
+
+
+def signing_public_key_pem(path: Path | None = None) -> bytes:
+    """The signing key's public half as PEM: what an auditor verifies the ledger with."""
+    public = load_signing_key(path).public_key()
+    return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def load_public_key(path: Path) -> Ed25519PublicKey:
+    """An auditor's copy of the public key (from `keys export-public`)."""
+    try:
+        key = serialization.load_pem_public_key(Path(path).read_bytes())
+    except FileNotFoundError:
+        raise KeyringError(f"public key file not found: {path}") from None
+    except ValueError:
+        raise KeyringError(
+            f"{path} is not a PEM public key; export one with `ingestguard keys export-public`"
+        ) from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise KeyringError(f"{path} is not an Ed25519 public key")
+    return key
+
+
+def _generate_signing_key(path: Path) -> None:
+    """Write the key to a temporary file, then link it into place: another process
+    never reads a half-written key, and if one linked first, theirs is kept."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pem)
+        fh.flush()
+        os.fsync(fh.fileno())
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()

@@ -1,0 +1,234 @@
+"""The evidence ledger: one signed, hash-chained record per run, append-only.
+
+Each line of `ledger.jsonl` is a DSSE envelope (canonical JSON, RFC 8785)
+whose payload is an in-toto Statement v1: its subjects are the run's input
+and output file digests, its predicate the record (sequence number, the
+sha256 of the previous line, the kind of event, the run id and the digest of
+the run's evidence document). The envelope is signed with the data owner's
+Ed25519 key (securesystemslib's DSSE and signer, over `cryptography`).
+
+What `verify` catches, and how: an edited byte (the signature or the
+canonical form fails), a removed or swapped record (the sequence or the
+previous-hash link breaks), a record re-signed with another key (the
+signature fails against the auditor's public key), and records cut from the
+end (with the evidence directory: a document the ledger does not hold).
+
+Appends hold an exclusive lock on `ledger.jsonl.lock` from reading the last
+record to the fsync of the new one, so two runs never take the same sequence.
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import hashlib
+import json
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import rfc8785
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from securesystemslib.dsse import Envelope
+from securesystemslib.exceptions import VerificationError
+from securesystemslib.signer import CryptoSigner, SSlibKey
+
+from ingestguard.errors import LedgerError
+
+LEDGER_NAME = "ledger.jsonl"
+PAYLOAD_TYPE = "application/vnd.in-toto+json"
+STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
+PREDICATE_TYPE = "https://ingestguard.dev/ledger-record/v1"
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where the next record goes: its sequence number and the previous line's sha256."""
+
+    path: Path
+    sequence: int
+    previous_sha256: str
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A file the record vouches for, by name and digest (in-toto subject)."""
+
+    name: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of `verify`: `ok`, how many records, and the first problem."""
+
+    ok: bool
+    records: int
+    problem: str | None = None
+    bad_sequence: int | None = None
+
+
+def line_sha256(line: bytes) -> str:
+    return hashlib.sha256(line.rstrip(b"\n")).hexdigest()
+
+
+class Ledger:
+    """Appends signed records to one ledger file."""
+
+    def __init__(self, path: Path, signing_key: Ed25519PrivateKey) -> None:
+        self.path = Path(path)
+        self._signer = CryptoSigner(signing_key, SSlibKey.from_crypto(signing_key.public_key()))
+
+    @contextmanager
+    def next_position(self) -> Iterator[Position]:
+        """Lock the ledger and yield where the next record goes; the caller writes
+        it with `append` before leaving the block."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name(self.path.name + ".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield self._position()
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def append(
+        self,
+        position: Position,
+        *,
+        kind: str,
+        run_id: str,
+        subjects: Sequence[Subject],
+        details: dict[str, Any],
+    ) -> str:
+        """Write one record at `position` (from `next_position`, still locked) and
+        return its sha256. `details` holds counts, digests and ids only."""
+        predicate = {
+            "sequence": position.sequence,
+            "previous_sha256": position.previous_sha256,
+            "kind": kind,
+            "run_id": run_id,
+            "recorded_at": datetime.now(UTC).isoformat(),
+            **details,
+        }
+        statement = {
+            "_type": STATEMENT_TYPE,
+            "subject": [{"name": s.name, "digest": {"sha256": s.sha256}} for s in subjects],
+            "predicateType": PREDICATE_TYPE,
+            "predicate": predicate,
+        }
+        envelope = Envelope(rfc8785.dumps(statement), PAYLOAD_TYPE, {})
+        envelope.sign(self._signer)
+        line = rfc8785.dumps(envelope.to_dict())
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line + b"\n")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return line_sha256(line)
+
+    def _position(self) -> Position:
+        last = _last_line(self.path)
+        if last is None:
+            return Position(self.path, 0, GENESIS)
+        record = _record(last, 0)
+        return Position(self.path, record["sequence"] + 1, line_sha256(last))
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """Every record's predicate (unverified), in order; for reports and packs."""
+    return [_record(line, i) for i, line in enumerate(_lines(path))]
+
+
+def verify(path: Path, public_key: Ed25519PublicKey, evidence: Sequence[dict[str, Any]] = ()) -> Verdict:
+    """Check every signature, every link and the sequence of the ledger at `path`;
+    with `evidence` (evidence documents as dicts), each must be held by the ledger,
+    which catches records cut from the end. Names the first bad record."""
+    key = SSlibKey.from_crypto(public_key)
+    if not Path(path).is_file():
+        return Verdict(False, 0, f"no ledger at {path}")
+    previous = GENESIS
+    held: dict[str, str] = {}
+    count = 0
+    for index, line in enumerate(_lines(path)):
+        problem = _check(line, index, previous, key)
+        if problem:
+            return Verdict(False, index, f"record {index}: {problem}", index)
+        predicate = _record(line, index)
+        held[predicate["run_id"]] = predicate.get("evidence_sha256", "")
+        previous = line_sha256(line)
+        count += 1
+    for doc in evidence:
+        run_id = doc.get("run_id", "?")
+        if run_id not in held:
+            return Verdict(
+                False, count, f"evidence of run {run_id} is not in the ledger (records cut or lost)"
+            )
+        if held[run_id] != doc.get("evidence_sha256"):
+            return Verdict(False, count, f"evidence of run {run_id} differs from the digest the ledger holds")
+    return Verdict(True, count)
+
+
+def _check(line: bytes, index: int, previous: str, key: SSlibKey) -> str | None:
+    try:
+        data = json.loads(line)
+        canonical = rfc8785.dumps(data) == line.rstrip(b"\n")
+        envelope = Envelope.from_dict(dict(data))  # from_dict consumes its argument
+    except (ValueError, KeyError, TypeError):
+        return "not a DSSE envelope"
+    if not canonical:
+        return "not in canonical form (edited)"
+    try:
+        envelope.verify([key], 1)
+    except VerificationError:
+        return "signature does not verify with the given public key"
+    if envelope.payload_type != PAYLOAD_TYPE:
+        return "wrong payload type"
+    try:
+        statement = json.loads(envelope.payload)
+        predicate = statement["predicate"]
+        sequence, link = predicate["sequence"], predicate["previous_sha256"]
+    except (ValueError, KeyError, TypeError):
+        return "payload is not a ledger statement"
+    if statement.get("predicateType") != PREDICATE_TYPE:
+        return "payload is not a ledger statement"
+    if sequence != index:
+        return f"sequence {sequence} where {index} was expected (a record removed or moved)"
+    if link != previous:
+        return "previous-record hash does not match (a record removed, moved or edited)"
+    return None
+
+
+def _record(line: bytes, index: int) -> dict[str, Any]:
+    try:
+        envelope = json.loads(line)
+        statement = json.loads(base64.b64decode(envelope["payload"]))
+        return dict(statement["predicate"])
+    except (ValueError, KeyError, TypeError):
+        raise LedgerError(
+            f"ledger record {index} is unreadable; run `ingestguard verify` on the ledger"
+        ) from None
+
+
+def _lines(path: Path) -> list[bytes]:
+    with open(path, "rb") as fh:
+        return [line for line in fh.read().split(b"\n") if line.strip()]
+
+
+def _last_line(path: Path, tail: int = 65_536) -> bytes | None:
+    """The last record, read from the end: appends stay cheap as the ledger grows."""
+    if not path.is_file():
+        return None
+    with open(path, "rb") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        fh.seek(max(0, size - tail))
+        chunk = fh.read()
+    lines = [line for line in chunk.split(b"\n") if line.strip()]
+    if size > tail and len(lines) < 2:  # one record longer than the tail: read it all
+        lines = _lines(path)
+    return lines[-1] if lines else None

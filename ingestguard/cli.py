@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ingestguard.commands_export import audit_pack, export_app
 from ingestguard.errors import IngestGuardError
 from ingestguard.policy import Policy
 
@@ -260,3 +261,7 @@ def demo(
     from ingestguard.demo import write_demo
 
     out.print(f"wrote {write_demo(output, rows, seed)} ({rows} rows)")
+
+
+app.add_typer(export_app, name="export")
+app.command("audit-pack")(audit_pack)

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ingestguard.commands_controls import controls
 from ingestguard.commands_export import audit_pack, export_app
 from ingestguard.errors import IngestGuardError
 from ingestguard.policy import Policy
@@ -36,6 +37,7 @@ key_app = typer.Typer(
 app.add_typer(policy_app, name="policy")
 app.add_typer(key_app, name="keys")
 app.add_typer(key_app, name="key", hidden=True)  # the first round's name, kept working
+app.command("controls")(controls)
 out = Console()
 err = Console(stderr=True)
 

@@ -2,7 +2,8 @@
 
 Built only from counts, digests, plans and versions: no sampled value and no
 key material can reach it, because none is passed in. The model doubles as
-the published JSON Schema (`ingestguard evidence-schema`).
+the published JSON Schema (`evidence.schema.json` beside this module, the shape
+of every written document, which `json_schema()` gives).
 """
 
 from __future__ import annotations
@@ -18,13 +19,15 @@ from typing import Literal
 import rfc8785
 from pydantic import BaseModel, ConfigDict
 
-from ingestguard.reports import controls as c
+from ingestguard.reports.controls import ControlEvidence, control_results
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+SCHEMA_FILE = Path(__file__).with_name("evidence.schema.json")
 
 
 class _Doc(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Fields with defaults are still always written, so the schema requires them.
+    model_config = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
 
 
 class ColumnEvidence(_Doc):
@@ -51,16 +54,24 @@ class FileEvidence(_Doc):
     residual: dict[str, dict[str, int]]
 
 
-class ControlEvidence(_Doc):
-    id: str
-    title: str
-    status: Literal["passed", "failed", "not_applicable"]
-    criteria: list[str]
-    detail: str
+class NotScanned(_Doc):
+    """Something no detector read, and why: "not scanned" is never "scanned, nothing found"."""
+
+    file: str
+    column: str | None  # None: the whole file
+    reason: str
+
+
+class LedgerPosition(_Doc):
+    """Where the run's record sits in the hash-chained ledger."""
+
+    path: str
+    sequence: int
+    previous_sha256: str
 
 
 class Evidence(_Doc):
-    schema_version: str = SCHEMA_VERSION
+    schema_version: Literal["2"] = SCHEMA_VERSION
     run_id: str
     mode: Literal["protect", "scan"]
     orchestrator: str
@@ -72,15 +83,27 @@ class Evidence(_Doc):
     policy: dict[str, str]
     key: dict[str, str | bool] | None
     files: list[FileEvidence]
+    not_scanned: list[NotScanned]
     totals: dict[str, int | dict[str, int]]
     verify: dict[str, str | dict[str, int]]
-    controls: list[ControlEvidence]
+    ledger: LedgerPosition | None = None
+    controls: list[ControlEvidence] = []
     evidence_sha256: str = ""
 
     def seal(self) -> Evidence:
-        """Set `evidence_sha256`: sha256 of the RFC 8785 JSON of everything else."""
-        body = self.model_dump(mode="json", exclude={"evidence_sha256"})
-        return self.model_copy(update={"evidence_sha256": hashlib.sha256(rfc8785.dumps(body)).hexdigest()})
+        """Re-evaluate the controls from this document, then set `evidence_sha256`
+        (sha256 of the RFC 8785 JSON of everything else).
+
+        Controls are derived data: recomputing them on every seal keeps them true
+        to whatever changed since (a ledger position, above all).
+        """
+        doc = self.model_copy(update={"controls": control_results(self)})
+        body = doc.model_dump(mode="json", exclude={"evidence_sha256"})
+        return doc.model_copy(update={"evidence_sha256": hashlib.sha256(rfc8785.dumps(body)).hexdigest()})
+
+    def with_ledger(self, position: LedgerPosition) -> Evidence:
+        """This document at its place in the ledger, controls re-evaluated and re-sealed."""
+        return self.model_copy(update={"ledger": position}).seal()
 
     def write(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -92,6 +115,14 @@ class Evidence(_Doc):
     @classmethod
     def read(cls, path: Path) -> Evidence:
         return cls.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def json_schema() -> dict:
+    """The JSON Schema of a written evidence document (what `SCHEMA_FILE` must hold)."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **Evidence.model_json_schema(mode="serialization"),
+    }
 
 
 def tool_versions(nlp_model: dict[str, str]) -> dict[str, str | None]:
@@ -132,7 +163,7 @@ def build_evidence(
     key: dict | None,
     nlp_model: dict[str, str],
 ) -> Evidence:
-    """Assemble counts and outcomes into the evidence document and its control results."""
+    """Assemble counts and outcomes into the evidence document; `seal` adds the control results."""
     file_docs = [FileEvidence.model_validate({k: v for k, v in f.items() if k != "staging"}) for f in files]
     findings: dict[str, int] = {}
     residual: dict[str, int] = {}
@@ -151,7 +182,6 @@ def build_evidence(
     if blocking:
         where = "left in the output" if mode == "protect" else "found in the input"
         failure = f"fail_on entities {', '.join(blocking)} {where}"
-    controls = _control_results(mode, file_docs, residual, blocking, key)
     return Evidence(
         run_id=run_id,
         mode=mode,
@@ -164,6 +194,7 @@ def build_evidence(
         policy={"sha256": policy_sha256, "source": policy_source},
         key=key,
         files=file_docs,
+        not_scanned=_unscanned_columns(file_docs),
         totals={
             "files": len(file_docs),
             "rows": sum(f.rows for f in file_docs),
@@ -177,57 +208,25 @@ def build_evidence(
             "residual": dict(sorted(residual.items())),
             "status": "failed" if blocking and mode == "protect" else "passed",
         },
-        controls=controls,
     ).seal()
 
 
-def _control_results(
-    mode: str, files: list[FileEvidence], residual: dict[str, int], blocking: list[str], key: dict | None
-) -> list[ControlEvidence]:
-    columns = [col for f in files for col in f.columns]
-    skipped = [col.name for col in columns if col.classification == "skipped"]
-    out = [
-        c.result(
-            c.SCAN_COVERAGE,
-            "passed",
-            f"{len(columns)} columns in {len(files)} files classified; {len(skipped)} excluded by policy",
-        )
-    ]
-    if mode == "protect":
-        sensitive = [col for col in columns if col.classification in ("entity", "free_text", "forced")]
-        out.append(
-            c.result(
-                c.PROTECTION,
-                "failed" if blocking else "passed",
-                f"{sum(col.values_transformed for col in columns)} values transformed "
-                f"in {len(sensitive)} sensitive columns",
-            )
-        )
-        out.append(
-            c.result(
-                c.KEY_CUSTODY,
-                "passed" if key else "not_applicable",
-                f"key id {key['id']} recorded, no key material"
-                if key
-                else "no action of this policy needs a key",
-            )
-        )
-        rows_ok = all(f.rows == f.output_rows for f in files)
-        out.append(
-            c.result(
-                c.RECONCILIATION,
-                "passed" if rows_ok else "failed",
-                "input and output row counts equal; sha256 of every input and output recorded"
-                if rows_ok
-                else "row counts differ between input and output",
-            )
-        )
-    detail = (
-        f"fail_on entities {', '.join(blocking)} detected; the run failed and no output was published"
-        if blocking
-        else f"no fail_on entity detected (residual findings: {sum(residual.values())})"
-    )
-    out.append(c.result(c.VIOLATIONS, "failed" if blocking else "passed", detail))
-    out.append(c.result(c.VERSIONS, "passed", "policy sha256, library and model versions recorded"))
-    out.append(c.result(c.EVIDENCE, "passed", "UTC start and end, run id and a sha256 of this document"))
-    return [ControlEvidence.model_validate(x) for x in out]
+def _unscanned_columns(files: list[FileEvidence]) -> list[NotScanned]:
+    """The columns no detector read, each with why (from its plan's class)."""
+    out = []
+    for f in files:
+        for col in f.columns:
+            if col.classification == "skipped":
+                reason = "excluded by the policy (skip): neither scanned nor protected"
+            elif col.classification == "forced":
+                reason = f"the policy fixes its action ({col.action}), so no detector read it"
+            elif col.classification == "not_text":
+                reason = f"type {col.type} holds no text" + (
+                    f"; only {col.sample_size} sampled values were read as identifiers"
+                    if col.sample_size
+                    else ""
+                )
+            else:
+                continue
+            out.append(NotScanned(file=f.input, column=col.name, reason=reason))
+    return out

@@ -32,7 +32,18 @@ run: install
 	$(VENV)/bin/ingestguard demo $(DEMO)/customers.parquet --rows 2000
 	$(DEMO_ENV) $(VENV)/bin/ingestguard protect $(DEMO)/customers.parquet $(DEMO)/protected/ --evidence-dir $(DEMO)/evidence
 
+# The browser test (tests/reports/test_browser.py) opens the HTML report in
+# Debian's chromium. Install it when missing and we may (root, or sudo without a
+# password); if that fails the test skips and says why.
 test: $(VENV)/.test-installed
+	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then sudo=; elif sudo -n true 2>/dev/null; then sudo="sudo -n"; else sudo=no; fi; \
+		if [ "$$sudo" != no ]; then \
+			echo "installing chromium for the browser test"; \
+			{ $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; } \
+				|| echo "could not install chromium; the browser test will skip"; \
+		fi; \
+	fi
 	$(PY) -m pytest -q
 
 bench: $(VENV)/.bench-installed

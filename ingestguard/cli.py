@@ -179,15 +179,31 @@ def protect(
         out.print(f"report:   {summary['report']}")
 
 
+class ReportFormat(StrEnum):
+    md = "md"
+    html = "html"
+
+
 @app.command()
-def report(evidence: Annotated[Path, typer.Argument(help="An evidence JSON file.")]) -> None:
-    """Render an evidence file as Markdown on stdout."""
+def report(
+    evidence: Annotated[Path, typer.Argument(help="An evidence JSON file.")],
+    fmt: Annotated[
+        ReportFormat,
+        typer.Option(
+            "--format", "-f", help="md for terminals and tickets, html for one self-contained page."
+        ),
+    ] = ReportFormat.md,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")
+    ] = None,
+) -> None:
+    """Render an evidence file as Markdown or HTML (stdout, or --out FILE)."""
     with _errors():
         from pydantic import ValidationError
 
         from ingestguard.errors import InputError
         from ingestguard.reports.evidence import Evidence
-        from ingestguard.reports.render import to_markdown
+        from ingestguard.reports.render import to_html, to_markdown
 
         try:
             doc = Evidence.read(evidence)
@@ -195,7 +211,17 @@ def report(evidence: Annotated[Path, typer.Argument(help="An evidence JSON file.
             raise InputError(f"evidence file not found: {evidence}") from None
         except (ValueError, ValidationError):
             raise InputError(f"not an ingestguard evidence file: {evidence}") from None
-        sys.stdout.write(to_markdown(doc))
+        text = to_html(doc) if fmt is ReportFormat.html else to_markdown(doc)
+        if out_file is None:
+            sys.stdout.write(text)
+            return
+        if not out_file.parent.is_dir():
+            raise InputError(f"no such directory for --out: {out_file.parent}")
+        # Temp file and rename, so a reader never sees half a report.
+        tmp = out_file.with_name(f".{out_file.name}.partial")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(out_file)
+        err.print(f"report: {out_file}")
 
 
 @policy_app.command("show")

@@ -162,6 +162,9 @@ class Policy(_Strict):
     mask: MaskSettings = MaskSettings()
     pseudonymize: PseudonymizeSettings = PseudonymizeSettings()
     key_file: Path | None = None
+    # The evidence ledger every protect run appends to (JSON lines); default:
+    # ledger.jsonl in the run's evidence directory.
+    ledger: Path | None = None
     # Every national identifier of these countries (ISO 3166 alpha-2), in
     # addition to `entities`.
     countries: list[str] = Field(default_factory=list)

@@ -27,8 +27,8 @@ from ingestguard.pipeline import (
     scan_source,
 )
 from ingestguard.policy import Policy
-from ingestguard.reports.evidence import Evidence, build_evidence
-from ingestguard.reports.ledger import Verdict, verify
+from ingestguard.reports.evidence import Evidence, LedgerPosition, build_evidence
+from ingestguard.reports.ledger import LEDGER_NAME, Ledger, Subject, Verdict, verify
 from ingestguard.reports.render import to_markdown
 
 
@@ -70,19 +70,62 @@ def evidence_paths(output: Path, run_id: str, evidence_dir: Path | None) -> Path
 def finish_protect(
     ctx: RunContext, outcomes: list[FileOutcome], engine: Engine, evidence_path: Path
 ) -> RunRecord:
-    """Decide the verdict, publish or discard the outputs, write evidence and report."""
+    """Decide the verdict, record the run in the ledger, then publish or discard
+    the outputs and write the report. A run the ledger cannot record publishes
+    nothing: evidence that cannot be proven complete is no evidence."""
     evidence = run_evidence(ctx, "protect", outcomes, engine)
+    try:
+        evidence = record_run(evidence, ledger_path(ctx.policy, evidence_path), evidence_path)
+    except BaseException:
+        abort(outcomes)
+        raise
     if evidence.status == "passed":
         commit(outcomes)
     else:
         abort(outcomes)
-    evidence.write(evidence_path)
     report_path = evidence_path.with_name(evidence_path.name.removesuffix(".evidence.json") + ".report.md")
     report_path.write_text(to_markdown(evidence), encoding="utf-8")
     record = RunRecord(evidence, evidence_path, report_path)
     if evidence.status != "passed":
         raise PolicyViolation(f"{evidence.failure}; no output was written, see {evidence_path}")
     return record
+
+
+def ledger_path(policy: Policy, evidence_path: Path) -> Path:
+    """The policy's ledger, else `ledger.jsonl` beside the run's evidence."""
+    return policy.ledger if policy.ledger is not None else evidence_path.parent / LEDGER_NAME
+
+
+def record_run(evidence: Evidence, ledger_file: Path, evidence_path: Path) -> Evidence:
+    """Write the evidence at its place in the ledger and append the run's signed
+    record, both under the ledger's lock; returns the evidence as written."""
+    ledger = Ledger(ledger_file, load_signing_key())
+    with ledger.next_position() as position:
+        evidence = evidence.with_ledger(
+            LedgerPosition(
+                path=ledger_file.name, sequence=position.sequence, previous_sha256=position.previous_sha256
+            )
+        )
+        evidence.write(evidence_path)
+        subjects = [
+            Subject(name, digest)
+            for f in evidence.files
+            for name, digest in ((f.input, f.input_sha256), (f.output, f.output_sha256))
+            if name and digest
+        ]
+        ledger.append(
+            position,
+            kind="protect",
+            run_id=evidence.run_id,
+            subjects=subjects,
+            details={
+                "status": evidence.status,
+                "evidence": evidence_path.name,
+                "evidence_sha256": evidence.evidence_sha256,
+                "policy_sha256": evidence.policy.get("sha256", ""),
+            },
+        )
+    return evidence
 
 
 def protect_pairs(

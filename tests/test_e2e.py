@@ -108,7 +108,8 @@ def test_evidence_names_every_column(flow_run):
         assert cols[name]["values_transformed"] == ROWS
         assert cols[name]["findings"] == {cols[name]["entity"]: ROWS}
     assert cols["notes"]["findings"]["EMAIL_ADDRESS"] > 0 and cols["notes"]["findings"]["PERSON"] > 0
-    assert {c["id"]: c["status"] for c in ev["controls"]}["IG-PROTECT"] == "passed"
+    statuses = {c["id"]: c["status"] for c in ev["controls"]}
+    assert statuses["IG-PROTECT"] == statuses["IG-EVIDENCE"] == "satisfied"
     assert (
         f["output_sha256"]
         == __import__("hashlib").sha256((base / "out" / "customers.parquet").read_bytes()).hexdigest()
@@ -138,3 +139,21 @@ def test_in_process_run_writes_the_same_bytes(flow_run):
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (base / "inproc.parquet").read_bytes() == (base / "out" / "customers.parquet").read_bytes()
+
+
+def test_the_flow_run_is_recorded_in_a_ledger_that_verifies(flow_run):
+    from ingestguard.keys import load_signing_key
+    from ingestguard.reports.ledger import read_records, verify
+
+    base, _, _ = flow_run
+    [evidence_file] = (base / "ev").glob("*.evidence.json")
+    ev = json.loads(evidence_file.read_text())
+    ledger = base / "ev" / "ledger.jsonl"
+    [record] = read_records(ledger)
+    assert ev["ledger"] == {"path": "ledger.jsonl", "sequence": 0, "previous_sha256": "0" * 64}
+    assert (record["run_id"], record["evidence_sha256"], record["status"]) == (
+        ev["run_id"],
+        ev["evidence_sha256"],
+        "passed",
+    )
+    assert verify(ledger, load_signing_key(base / "ig" / "signing_key.pem").public_key(), [ev]).ok

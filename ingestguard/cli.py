@@ -265,12 +265,18 @@ def verify(
         Path | None,
         typer.Option("--public-key", help="PEM public key (default: this machine's signing key)."),
     ] = None,
+    is_slice: Annotated[
+        bool,
+        typer.Option(
+            "--slice", help="The ledger is part of one (an audit pack's): start at its first record."
+        ),
+    ] = False,
 ) -> None:
     """Check the ledger's signatures, links and sequence; exit 1 naming the first bad record."""
     with _errors():
         from ingestguard.runs import verify_ledger
 
-        verdict = verify_ledger(ledger, evidence, public_key)
+        verdict = verify_ledger(ledger, evidence, public_key, is_slice)
         if not verdict.ok:
             err.print(
                 f"[bold red]ledger does not verify:[/] {verdict.problem}", highlight=False, soft_wrap=True

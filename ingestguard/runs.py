@@ -29,7 +29,7 @@ from ingestguard.pipeline import (
 from ingestguard.policy import Policy
 from ingestguard.reports.evidence import Evidence, LedgerPosition, build_evidence
 from ingestguard.reports.ledger import LEDGER_NAME, Ledger, Subject, Verdict, verify
-from ingestguard.reports.render import to_markdown
+from ingestguard.reports.render import to_html, to_markdown
 
 
 @dataclass(frozen=True)
@@ -83,8 +83,10 @@ def finish_protect(
         commit(outcomes)
     else:
         abort(outcomes)
-    report_path = evidence_path.with_name(evidence_path.name.removesuffix(".evidence.json") + ".report.md")
+    stem = evidence_path.name.removesuffix(".evidence.json")
+    report_path = evidence_path.with_name(stem + ".report.md")
     report_path.write_text(to_markdown(evidence), encoding="utf-8")
+    evidence_path.with_name(stem + ".report.html").write_text(to_html(evidence), encoding="utf-8")
     record = RunRecord(evidence, evidence_path, report_path)
     if evidence.status != "passed":
         raise PolicyViolation(f"{evidence.failure}; no output was written, see {evidence_path}")
@@ -173,7 +175,9 @@ def run_evidence(
     )
 
 
-def verify_ledger(ledger: Path, evidence_dir: Path | None = None, public_key: Path | None = None) -> Verdict:
+def verify_ledger(
+    ledger: Path, evidence_dir: Path | None = None, public_key: Path | None = None, is_slice: bool = False
+) -> Verdict:
     """`ingestguard verify`: the ledger against a public key (an auditor's copy,
     or this machine's signing key), and, with `evidence_dir`, against every
     evidence document there, so that records cut from the end are caught."""
@@ -194,4 +198,4 @@ def verify_ledger(ledger: Path, evidence_dir: Path | None = None, public_key: Pa
                 raise InputError(
                     f"{path} is not readable JSON; it cannot be checked against the ledger"
                 ) from None
-    return verify(ledger, key, documents)
+    return verify(ledger, key, documents, is_slice)

@@ -145,20 +145,33 @@ def read_records(path: Path) -> list[dict[str, Any]]:
     return [_record(line, i) for i, line in enumerate(_lines(path))]
 
 
-def verify(path: Path, public_key: Ed25519PublicKey, evidence: Sequence[dict[str, Any]] = ()) -> Verdict:
+def verify(
+    path: Path,
+    public_key: Ed25519PublicKey,
+    evidence: Sequence[dict[str, Any]] = (),
+    is_slice: bool = False,
+) -> Verdict:
     """Check every signature, every link and the sequence of the ledger at `path`;
     with `evidence` (evidence documents as dicts), each must be held by the ledger,
-    which catches records cut from the end. Names the first bad record."""
+    which catches records cut from the end. Names the first bad record.
+
+    `is_slice`: the file is a contiguous part of a ledger (an audit pack's): its
+    first record's sequence and link are taken as given, all else is checked."""
     key = SSlibKey.from_crypto(public_key)
     if not Path(path).is_file():
         return Verdict(False, 0, f"no ledger at {path}")
-    previous = GENESIS
+    lines = _lines(path)
+    first, previous = 0, GENESIS
+    if is_slice and lines:
+        start = _record(lines[0], 0)
+        first, previous = int(start["sequence"]), str(start["previous_sha256"])
     held: dict[str, str] = {}
     count = 0
-    for index, line in enumerate(_lines(path)):
+    for offset, line in enumerate(lines):
+        index = first + offset
         problem = _check(line, index, previous, key)
         if problem:
-            return Verdict(False, index, f"record {index}: {problem}", index)
+            return Verdict(False, count, f"record {index}: {problem}", index)
         predicate = _record(line, index)
         held[predicate["run_id"]] = predicate.get("evidence_sha256", "")
         previous = line_sha256(line)

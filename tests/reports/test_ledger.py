@@ -124,3 +124,15 @@ def test_two_processes_appending_at_once_keep_one_chain(tmp_path: Path) -> None:
         w.join()
     verdict = verify(path, KEY.public_key())
     assert verdict.ok and verdict.records == 40
+
+
+def test_a_slice_verifies_from_its_first_record_and_still_catches_edits(ledger_file: Path) -> None:
+    part = ledger_file.with_name("slice.jsonl")
+    lines = _lines(ledger_file)
+    _write(part, lines[2:4])
+    assert not verify(part, KEY.public_key()).ok  # as a whole ledger, it does not start at 0
+    verdict = verify(part, KEY.public_key(), is_slice=True)
+    assert verdict.ok and verdict.records == 2
+    _write(part, [lines[2], lines[4]])  # a record missing inside the slice
+    verdict = verify(part, KEY.public_key(), is_slice=True)
+    assert not verdict.ok and verdict.bad_sequence == 3

@@ -1,0 +1,117 @@
+"""Never a raw value: canaries seeded into every sensitive column and every
+free-text cell are absent from everything the commands write and log.
+
+protect, scan, report (Markdown and HTML), verify, export oscal, audit-pack and
+controls run in this process through the CLI, with logging at DEBUG; every file
+they produce (the zip's members too), their output and every log record are
+searched for each canary.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import zipfile
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from ingestguard.cli import app
+
+ROWS = 40
+# Values the default policy protects, each unique to this test.
+EMAILS = [f"canary.q{i:03d}x@canary-mail.example.com" for i in range(ROWS)]
+SSNS = [f"536-{i % 90 + 10:02d}-{4300 + i:04d}" for i in range(ROWS)]
+PHONES = [f"(212) 555-{7000 + i:04d}" for i in range(ROWS)]
+NAMES = [f"Maria Kowalczyk{chr(97 + i % 26)}{chr(97 + i // 26)}" for i in range(ROWS)]
+NOTES = [
+    f"Spoke with {NAMES[i]} about order {9000 + i}; reach {EMAILS[i]} or {PHONES[i]}, SSN {SSNS[i]}."
+    for i in range(ROWS)
+]
+CANARIES = [*EMAILS, *SSNS, *PHONES, *NAMES]
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("INGESTGUARD_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("INGESTGUARD_KEY", raising=False)
+    table = pa.table(
+        {
+            "customer": NAMES,
+            "email": EMAILS,
+            "ssn": SSNS,
+            "phone": PHONES,
+            "notes": NOTES,
+            "plan": ["pro", "free"] * (ROWS // 2),
+        }
+    )
+    (tmp_path / "in").mkdir()
+    pq.write_table(table, tmp_path / "in" / "customers.parquet")
+    return tmp_path
+
+
+def _run(args: list[str], exit_code: int = 0) -> str:
+    result = CliRunner().invoke(app, args, catch_exceptions=False)
+    assert result.exit_code == exit_code, result.output
+    return result.output
+
+
+def _leaks(text: str) -> list[str]:
+    return [c for c in CANARIES if c in text]
+
+
+def test_no_canary_in_any_file_output_or_log(workspace: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    src, ev = workspace / "in" / "customers.parquet", workspace / "ev"
+    printed = [
+        _run(
+            [
+                "protect",
+                str(src),
+                str(workspace / "out") + "/",
+                "--evidence-dir",
+                str(ev),
+                "--no-orchestrator",
+            ]
+        ),
+        _run(["scan", str(src), "--format", "json"], exit_code=1),  # fail_on entities in the input
+    ]
+    [evidence] = ev.glob("*.evidence.json")
+    printed += [
+        _run(["report", str(evidence), "--format", "md"]),
+        _run(["report", str(evidence), "--format", "html", "--out", str(workspace / "report.html")]),
+        _run(["verify", str(ev / "ledger.jsonl"), "--evidence", str(ev)]),
+        _run(["export", "oscal", str(evidence), "--out", str(workspace / "oscal.json")]),
+        _run(
+            [
+                "audit-pack",
+                "--since",
+                "2000-01-01",
+                "--until",
+                "2100-01-01",
+                str(workspace / "pack.zip"),
+                "--evidence-dir",
+                str(ev),
+            ]
+        ),
+        _run(["controls", "--format", "json"]),
+    ]
+    produced = [p for p in workspace.rglob("*") if p.is_file() and p != src]
+    assert {p.suffix for p in produced} >= {".json", ".jsonl", ".md", ".html", ".zip", ".parquet"}
+    for path in produced:
+        if path.suffix == ".parquet":
+            table = pq.read_table(path)
+            text = json.dumps(table.to_pylist(), default=str)
+        elif path.suffix == ".zip":
+            with zipfile.ZipFile(path) as pack:
+                assert len(pack.namelist()) >= 5
+                text = "\n".join(pack.read(name).decode("utf-8", "replace") for name in pack.namelist())
+        else:
+            text = path.read_bytes().decode("utf-8", "replace")
+        assert _leaks(text) == [], path.name
+    assert _leaks("\n".join(printed)) == []
+    assert caplog.records, "nothing was logged at DEBUG: the log search proves nothing"
+    assert _leaks("\n".join(r.getMessage() for r in caplog.records)) == []

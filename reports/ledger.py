@@ -88,8 +88,14 @@ class Ledger:
     def next_position(self) -> Iterator[Position]:
         """Lock the ledger and yield where the next record goes; the caller writes
         it with `append` before leaving the block."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_name(self.path.name + ".lock"), "a") as lock:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            lock = open(self.path.with_name(self.path.name + ".lock"), "a")  # noqa: SIM115 (held below)
+        except OSError as exc:
+            raise LedgerError(
+                f"cannot open the ledger {self.path} ({exc.strerror}); check the path and its permissions"
+            ) from None
+        with lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 yield self._position()
@@ -124,12 +130,17 @@ class Ledger:
         envelope = Envelope(rfc8785.dumps(statement), PAYLOAD_TYPE, {})
         envelope.sign(self._signer)
         line = rfc8785.dumps(envelope.to_dict())
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            os.write(fd, line + b"\n")
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(fd, line + b"\n")
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise LedgerError(
+                f"cannot append to the ledger {self.path} ({exc.strerror}); check the path and its permissions"
+            ) from None
         return line_sha256(line)
 
     def _position(self) -> Position:

@@ -1,0 +1,45 @@
+"""A run and its ledger record: no record, no published output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from ingestguard import Guard, Policy
+from ingestguard.errors import LedgerError
+
+
+def test_a_run_the_ledger_cannot_record_publishes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INGESTGUARD_HOME", str(tmp_path / "home"))
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"email": [f"user{i}@example.com" for i in range(20)]}), src)
+    blocked = tmp_path / "ledger-is-a-directory"
+    blocked.mkdir()
+    guard = Guard(Policy(ledger=blocked))
+    with pytest.raises(LedgerError, match="cannot append to the ledger"):
+        guard.protect_file(src, tmp_path / "out.parquet", evidence_dir=tmp_path / "ev")
+    assert not (tmp_path / "out.parquet").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out") or p.name.endswith(".partial")]
+
+
+def test_runs_append_in_sequence_to_one_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ingestguard.keys import load_signing_key
+    from ingestguard.reports.ledger import read_records, verify
+
+    monkeypatch.setenv("INGESTGUARD_HOME", str(tmp_path / "home"))
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"email": [f"user{i}@example.com" for i in range(20)]}), src)
+    guard = Guard()
+    runs = [
+        guard.protect_file(src, tmp_path / f"out{i}.parquet", evidence_dir=tmp_path / "ev") for i in range(3)
+    ]
+    records = read_records(tmp_path / "ev" / "ledger.jsonl")
+    assert [r["run_id"] for r in records] == [e.run_id for e in runs]
+    assert [e.ledger.sequence for e in runs] == [0, 1, 2]
+    documents = [e.model_dump(mode="json") for e in runs]
+    assert verify(tmp_path / "ev" / "ledger.jsonl", load_signing_key().public_key(), documents).ok

@@ -122,16 +122,23 @@ def new_key_b64() -> str:
     return base64.b64encode(os.urandom(KEY_BYTES)).decode()
 
 
-def load_signing_key(path: Path | None = None) -> Ed25519PrivateKey:
-    """The ledger's signing key: read it, or generate it on first use (mode 0600)."""
+def load_signing_key(path: Path | None = None, generate: bool = True) -> Ed25519PrivateKey:
+    """The ledger's signing key: read it, or (with `generate`) make it on first use
+    (mode 0600). A symlink or a key others can read is refused, not followed."""
     path = path or signing_key_path()
-    if not path.exists():
+    if generate and not path.exists() and not path.is_symlink():
         _generate_signing_key(path)
-    mode = path.stat().st_mode
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise KeyringError(f"signing key {path} is accessible by other users; run `chmod 600 {path}`")
     try:
+        if path.is_symlink():
+            raise KeyringError(f"signing key {path} is a symbolic link; put the key file itself there")
+        mode = path.stat().st_mode
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise KeyringError(f"signing key {path} is accessible by other users; run `chmod 600 {path}`")
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except FileNotFoundError:
+        raise KeyringError(f"no signing key at {path}; the first protect run makes one") from None
+    except OSError as exc:
+        raise KeyringError(f"signing key {path} cannot be read ({exc.strerror}); check the file") from None
     except (ValueError, TypeError):
         raise KeyringError(
             f"signing key {path} is not an unencrypted PEM private key; move it away"
@@ -142,8 +149,9 @@ def load_signing_key(path: Path | None = None) -> Ed25519PrivateKey:
 
 
 def signing_public_key_pem(path: Path | None = None) -> bytes:
-    """The signing key's public half as PEM: what an auditor verifies the ledger with."""
-    public = load_signing_key(path).public_key()
+    """The signing key's public half as PEM: what an auditor verifies the ledger
+    with. Never makes a key: a new one would verify nothing already signed."""
+    public = load_signing_key(path, generate=False).public_key()
     return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
@@ -153,6 +161,8 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
         key = serialization.load_pem_public_key(Path(path).read_bytes())
     except FileNotFoundError:
         raise KeyringError(f"public key file not found: {path}") from None
+    except OSError as exc:
+        raise KeyringError(f"public key file {path} cannot be read ({exc.strerror})") from None
     except ValueError:
         raise KeyringError(
             f"{path} is not a PEM public key; export one with `ingestguard keys export-public`"
@@ -170,14 +180,16 @@ def _generate_signing_key(path: Path) -> None:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
-        fh.flush()
-        os.fsync(fh.fileno())
+    tmp.unlink(missing_ok=True)  # a leftover of a killed run
+    # O_EXCL and O_NOFOLLOW: never write the key through a link planted there.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pem)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.link(tmp, path)
     except FileExistsError:
-        pass
+        pass  # another process linked its key first: theirs is kept
     finally:
-        tmp.unlink()
+        tmp.unlink(missing_ok=True)

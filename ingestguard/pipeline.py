@@ -362,14 +362,20 @@ def commit(outcomes: list[FileOutcome]) -> None:
     Every destination is checked first, so a blocked one stops the run before any
     output is published.
     """
-    blocked = [o.output for o in outcomes if o.staging and Path(o.output).is_dir()]
-    if blocked:
-        abort(outcomes)
-        raise InputError(f"the output path {blocked[0]} is a directory; remove it or choose another output")
+    check_destinations(outcomes)
     for o in outcomes:
         if o.staging:
             commit_staged(Path(o.staging), Path(o.output))
             o.staging = None
+
+
+def check_destinations(outcomes: list[FileOutcome]) -> None:
+    """Fail (discarding every staged output) when a destination cannot take its
+    output: checked before the run is recorded as passed, and again at commit."""
+    blocked = [o.output for o in outcomes if o.staging and Path(o.output).is_dir()]
+    if blocked:
+        abort(outcomes)
+        raise InputError(f"the output path {blocked[0]} is a directory; remove it or choose another output")
 
 
 def abort(outcomes: list[FileOutcome]) -> None:

@@ -21,6 +21,7 @@ from ingestguard.pipeline import (
     FileOutcome,
     Progress,
     abort,
+    check_destinations,
     commit,
     get_engine,
     protect_file,
@@ -28,7 +29,7 @@ from ingestguard.pipeline import (
 )
 from ingestguard.policy import Policy
 from ingestguard.reports.evidence import Evidence, LedgerPosition, build_evidence
-from ingestguard.reports.ledger import LEDGER_NAME, Ledger, Subject, Verdict, verify
+from ingestguard.reports.ledger import LEDGER_NAME, Ledger, Position, Subject, Verdict, verify
 from ingestguard.reports.render import to_html, to_markdown
 
 
@@ -74,6 +75,8 @@ def finish_protect(
     the outputs and write the report. A run the ledger cannot record publishes
     nothing: evidence that cannot be proven complete is no evidence."""
     evidence = run_evidence(ctx, "protect", outcomes, engine)
+    if evidence.status == "passed":
+        check_destinations(outcomes)  # a run recorded as passed must be able to publish
     try:
         evidence = record_run(evidence, ledger_path(ctx.policy, evidence_path), evidence_path)
     except BaseException:
@@ -102,32 +105,44 @@ def record_run(evidence: Evidence, ledger_file: Path, evidence_path: Path) -> Ev
     """Write the evidence at its place in the ledger and append the run's signed
     record, both under the ledger's lock; returns the evidence as written."""
     ledger = Ledger(ledger_file, load_signing_key())
+    # The document is staged and renamed into place only once its record is
+    # written: no evidence file ever claims a place the ledger does not hold.
+    staged = evidence_path.with_name(f".{evidence_path.name}.staged")
     with ledger.next_position() as position:
         evidence = evidence.with_ledger(
             LedgerPosition(
                 path=ledger_file.name, sequence=position.sequence, previous_sha256=position.previous_sha256
             )
         )
-        evidence.write(evidence_path)
-        subjects = [
-            Subject(name, digest)
-            for f in evidence.files
-            for name, digest in ((f.input, f.input_sha256), (f.output, f.output_sha256))
-            if name and digest
-        ]
-        ledger.append(
-            position,
-            kind="protect",
-            run_id=evidence.run_id,
-            subjects=subjects,
-            details={
-                "status": evidence.status,
-                "evidence": evidence_path.name,
-                "evidence_sha256": evidence.evidence_sha256,
-                "policy_sha256": evidence.policy.get("sha256", ""),
-            },
-        )
+        evidence.write(staged)
+        try:
+            _append_record(ledger, position, evidence, evidence_path)
+        except BaseException:
+            staged.unlink(missing_ok=True)
+            raise
+        staged.replace(evidence_path)
     return evidence
+
+
+def _append_record(ledger: Ledger, position: Position, evidence: Evidence, evidence_path: Path) -> None:
+    subjects = [
+        Subject(name, digest)
+        for f in evidence.files
+        for name, digest in ((f.input, f.input_sha256), (f.output, f.output_sha256))
+        if name and digest
+    ]
+    ledger.append(
+        position,
+        kind="protect",
+        run_id=evidence.run_id,
+        subjects=subjects,
+        details={
+            "status": evidence.status,
+            "evidence": evidence_path.name,
+            "evidence_sha256": evidence.evidence_sha256,
+            "policy_sha256": evidence.policy.get("sha256", ""),
+        },
+    )
 
 
 def protect_pairs(
@@ -184,7 +199,7 @@ def verify_ledger(
     if public_key is not None:
         key = load_public_key(public_key)
     elif signing_key_path().exists():
-        key = load_signing_key().public_key()
+        key = load_signing_key(generate=False).public_key()
     else:
         raise KeyringError("no signing key on this machine; pass the ledger's key with --public-key")
     documents = []
@@ -193,9 +208,12 @@ def verify_ledger(
             raise InputError(f"evidence directory not found: {evidence_dir}")
         for path in sorted(evidence_dir.glob("*.evidence.json")):
             try:
-                documents.append(json.loads(path.read_text(encoding="utf-8")))
+                document = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
+                document = None
+            if not isinstance(document, dict):
                 raise InputError(
-                    f"{path} is not readable JSON; it cannot be checked against the ledger"
-                ) from None
+                    f"{path} is not an evidence document; it cannot be checked against the ledger"
+                )
+            documents.append(document)
     return verify(ledger, key, documents, is_slice)

@@ -83,6 +83,7 @@ class Ledger:
     def __init__(self, path: Path, signing_key: Ed25519PrivateKey) -> None:
         self.path = Path(path)
         self._signer = CryptoSigner(signing_key, SSlibKey.from_crypto(signing_key.public_key()))
+        self._needs_newline = False
 
     @contextmanager
     def next_position(self) -> Iterator[Position]:
@@ -133,7 +134,9 @@ class Ledger:
         try:
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
-                os.write(fd, line + b"\n")
+                # A last record written without its newline is ended first, so
+                # the new record starts on a line of its own.
+                os.write(fd, (b"\n" if self._needs_newline else b"") + line + b"\n")
                 os.fsync(fd)
             finally:
                 os.close(fd)
@@ -144,16 +147,30 @@ class Ledger:
         return line_sha256(line)
 
     def _position(self) -> Position:
-        last = _last_line(self.path)
+        last, ends_with_newline = _tail(self.path)
         if last is None:
             return Position(self.path, 0, GENESIS)
-        record = _record(last, 0)
+        try:
+            record = _record(last, -1)
+        except LedgerError:
+            raise LedgerError(
+                f"the last record of {self.path} is unreadable (a crash during an append?); check it with "
+                "`ingestguard verify` and move the ledger aside before the next run"
+            ) from None
+        self._needs_newline = not ends_with_newline
         return Position(self.path, record["sequence"] + 1, line_sha256(last))
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:
     """Every record's predicate (unverified), in order; for reports and packs."""
     return [_record(line, i) for i, line in enumerate(_lines(path))]
+
+
+def document_sha256(document: dict[str, Any]) -> str:
+    """The digest an evidence document is sealed with, recomputed from its body:
+    sha256 of the RFC 8785 JSON of everything but `evidence_sha256`."""
+    body = {k: v for k, v in document.items() if k != "evidence_sha256"}
+    return hashlib.sha256(rfc8785.dumps(body)).hexdigest()
 
 
 def verify(
@@ -163,60 +180,95 @@ def verify(
     is_slice: bool = False,
 ) -> Verdict:
     """Check every signature, every link and the sequence of the ledger at `path`;
-    with `evidence` (evidence documents as dicts), each must be held by the ledger,
-    which catches records cut from the end. Names the first bad record.
+    with `evidence` (evidence documents as dicts), each must be held by the ledger
+    with the digest its body has now and at the position it names, which catches
+    edited documents and records cut from the end. Names the first bad record.
 
     `is_slice`: the file is a contiguous part of a ledger (an audit pack's): its
     first record's sequence and link are taken as given, all else is checked."""
     key = SSlibKey.from_crypto(public_key)
     if not Path(path).is_file():
         return Verdict(False, 0, f"no ledger at {path}")
-    lines = _lines(path)
+    lines = Path(path).read_bytes().split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()  # the newline that ends the last record
     first, previous = 0, GENESIS
     if is_slice and lines:
-        start = _record(lines[0], 0)
-        first, previous = int(start["sequence"]), str(start["previous_sha256"])
-    held: dict[str, str] = {}
+        try:
+            start = _record(lines[0], 0)
+            first, previous = int(start["sequence"]), str(start["previous_sha256"])
+        except (LedgerError, KeyError, TypeError, ValueError):
+            return Verdict(False, 0, "record 0 of the slice: not a ledger record", 0)
+    held: dict[str, tuple[str, int]] = {}
     count = 0
     for offset, line in enumerate(lines):
         index = first + offset
         problem = _check(line, index, previous, key)
+        predicate = _record(line, index) if problem is None else {}
+        if problem is None and predicate["run_id"] in held:
+            problem = f"run {predicate['run_id']} is recorded twice"
         if problem:
             return Verdict(False, count, f"record {index}: {problem}", index)
-        predicate = _record(line, index)
-        held[predicate["run_id"]] = predicate.get("evidence_sha256", "")
+        held[predicate["run_id"]] = (str(predicate.get("evidence_sha256", "")), index)
         previous = line_sha256(line)
         count += 1
     for doc in evidence:
-        run_id = doc.get("run_id", "?")
-        if run_id not in held:
-            return Verdict(
-                False, count, f"evidence of run {run_id} is not in the ledger (records cut or lost)"
-            )
-        if held[run_id] != doc.get("evidence_sha256"):
-            return Verdict(False, count, f"evidence of run {run_id} differs from the digest the ledger holds")
+        problem = _check_document(doc, held)
+        if problem:
+            return Verdict(False, count, problem)
     return Verdict(True, count)
+
+
+def _check_document(doc: dict[str, Any], held: dict[str, tuple[str, int]]) -> str | None:
+    run_id = doc.get("run_id", "?")
+    if run_id not in held:
+        return f"evidence of run {run_id} is not in the ledger (records cut or lost)"
+    digest, sequence = held[run_id]
+    if doc.get("evidence_sha256") != digest or document_sha256(doc) != digest:
+        return f"evidence of run {run_id} was edited: its digest differs from the one the ledger holds"
+    position = doc.get("ledger") or {}
+    if position.get("sequence") != sequence:
+        return f"evidence of run {run_id} names another place in the ledger than its record"
+    return None
+
+
+# The exact shape of a record's envelope: anything more is an edit the
+# signature does not cover.
+_ENVELOPE_KEYS = {"payload", "payloadType", "signatures"}
+_SIGNATURE_KEYS = {"keyid", "sig"}
 
 
 def _check(line: bytes, index: int, previous: str, key: SSlibKey) -> str | None:
     try:
         data = json.loads(line)
-        canonical = rfc8785.dumps(data) == line.rstrip(b"\n")
+        shaped = (
+            isinstance(data, dict)
+            and set(data) == _ENVELOPE_KEYS
+            and isinstance(data["payload"], str)
+            and isinstance(data["payloadType"], str)
+            and isinstance(data["signatures"], list)
+            and len(data["signatures"]) == 1
+            and isinstance(data["signatures"][0], dict)
+            and set(data["signatures"][0]) == _SIGNATURE_KEYS
+        )
+        if not shaped:
+            return "not a ledger envelope (one payload, its type, one signature)"
+        canonical = rfc8785.dumps(data) == line
         envelope = Envelope.from_dict(dict(data))  # from_dict consumes its argument
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         return "not a DSSE envelope"
     if not canonical:
         return "not in canonical form (edited)"
     try:
         envelope.verify([key], 1)
-    except VerificationError:
+    except (VerificationError, ValueError, TypeError, AttributeError):
         return "signature does not verify with the given public key"
     if envelope.payload_type != PAYLOAD_TYPE:
         return "wrong payload type"
     try:
         statement = json.loads(envelope.payload)
         predicate = statement["predicate"]
-        sequence, link = predicate["sequence"], predicate["previous_sha256"]
+        sequence, link, _run_id = predicate["sequence"], predicate["previous_sha256"], predicate["run_id"]
     except (ValueError, KeyError, TypeError):
         return "payload is not a ledger statement"
     if statement.get("predicateType") != PREDICATE_TYPE:
@@ -235,7 +287,8 @@ def _record(line: bytes, index: int) -> dict[str, Any]:
         return dict(statement["predicate"])
     except (ValueError, KeyError, TypeError):
         raise LedgerError(
-            f"ledger record {index} is unreadable; run `ingestguard verify` on the ledger"
+            f"ledger record {index} is unreadable (a crash during an append, or an edit); "
+            "check the ledger with `ingestguard verify`"
         ) from None
 
 
@@ -244,10 +297,11 @@ def _lines(path: Path) -> list[bytes]:
         return [line for line in fh.read().split(b"\n") if line.strip()]
 
 
-def _last_line(path: Path, tail: int = 65_536) -> bytes | None:
-    """The last record, read from the end: appends stay cheap as the ledger grows."""
+def _tail(path: Path, tail: int = 65_536) -> tuple[bytes | None, bool]:
+    """The last record (read from the end, so appends stay cheap as the ledger
+    grows), and whether the file ends with a newline."""
     if not path.is_file():
-        return None
+        return None, True
     with open(path, "rb") as fh:
         size = fh.seek(0, os.SEEK_END)
         fh.seek(max(0, size - tail))
@@ -255,4 +309,4 @@ def _last_line(path: Path, tail: int = 65_536) -> bytes | None:
     lines = [line for line in chunk.split(b"\n") if line.strip()]
     if size > tail and len(lines) < 2:  # one record longer than the tail: read it all
         lines = _lines(path)
-    return lines[-1] if lines else None
+    return (lines[-1] if lines else None), chunk.endswith(b"\n") or size == 0

@@ -37,6 +37,7 @@ from typing import Any
 from ingestguard.errors import ExportError
 from ingestguard.reports import oscal
 from ingestguard.reports.controls import CATALOG
+from ingestguard.reports.ledger import document_sha256
 
 LEDGER_NAME = "ledger.jsonl"
 PACK_FORMAT = "ingestguard-audit-pack"
@@ -263,10 +264,13 @@ def _ledger_manifest(
         }
         return note, [f"no ledger at {path}: the pack's evidence is not chain-verified"]
     missing = [e.run_id for e in evidence if e.run_id not in chain.held]
+    # The digest is recomputed from each document's body: an edited document
+    # that kept its old seal differs too.
     differ = [
         e.run_id
         for e in evidence
-        if e.run_id in chain.held and chain.held[e.run_id] != e.doc.get("evidence_sha256")
+        if e.run_id in chain.held
+        and {e.doc.get("evidence_sha256"), document_sha256(e.doc)} != {chain.held[e.run_id]}
     ]
     note = {
         "status": "included" if chain.lines else "no records in the period",

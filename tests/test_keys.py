@@ -191,3 +191,30 @@ def test_default_home_is_used_when_env_home_unset(monkeypatch: pytest.MonkeyPatc
     assert key.source == f"file:{path}"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert os.path.isfile(path)
+
+
+def test_signing_key_is_made_once_owner_only_and_exported_public_only(tmp_path, monkeypatch) -> None:
+    import stat
+
+    from ingestguard.keys import load_signing_key, signing_key_path, signing_public_key_pem
+
+    monkeypatch.setenv("INGESTGUARD_HOME", str(tmp_path / "home"))
+    with pytest.raises(KeyringError, match="no signing key"):
+        signing_public_key_pem()  # exporting never makes a key
+    key = load_signing_key()
+    assert stat.S_IMODE(signing_key_path().stat().st_mode) == 0o600
+    assert load_signing_key().public_key().public_bytes_raw() == key.public_key().public_bytes_raw()
+    pem = signing_public_key_pem()
+    assert pem.startswith(b"-----BEGIN PUBLIC KEY-----") and b"PRIVATE" not in pem
+
+
+def test_a_signing_key_behind_a_symlink_is_refused(tmp_path, monkeypatch) -> None:
+    from ingestguard.keys import load_signing_key, signing_key_path
+
+    monkeypatch.setenv("INGESTGUARD_HOME", str(tmp_path / "home"))
+    real = load_signing_key(tmp_path / "elsewhere.pem")
+    assert real is not None
+    signing_key_path().parent.mkdir(parents=True, exist_ok=True)
+    signing_key_path().symlink_to(tmp_path / "elsewhere.pem")
+    with pytest.raises(KeyringError, match="symbolic link"):
+        load_signing_key()

@@ -25,6 +25,28 @@ def test_a_run_the_ledger_cannot_record_publishes_nothing(
         guard.protect_file(src, tmp_path / "out.parquet", evidence_dir=tmp_path / "ev")
     assert not (tmp_path / "out.parquet").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out") or p.name.endswith(".partial")]
+    assert not list((tmp_path / "ev").iterdir())  # no evidence claims a place the ledger does not hold
+
+
+def test_a_blocked_destination_fails_before_the_run_is_recorded_as_passed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ingestguard.errors import InputError
+
+    monkeypatch.setenv("INGESTGUARD_HOME", str(tmp_path / "home"))
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"email": [f"user{i}@example.com" for i in range(20)]}), src)
+    out = tmp_path / "out"
+    guard = Guard()
+    from ingestguard.io import resolve_inputs
+    from ingestguard.runs import evidence_paths, new_run, protect_pairs
+
+    pairs = resolve_inputs(src, out / "out.parquet")
+    (out / "out.parquet").mkdir(parents=True)  # the destination turns into a directory mid-run
+    ctx = new_run(guard.policy, "default", "library")
+    with pytest.raises(InputError, match="is a directory"):
+        protect_pairs(pairs, ctx, evidence_paths(out / "out.parquet", ctx.run_id, tmp_path / "ev"))
+    assert not (tmp_path / "ev" / "ledger.jsonl").exists()
 
 
 def test_runs_append_in_sequence_to_one_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,20 +9,36 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ingestguard.reports.ledger import GENESIS, Ledger, Subject, line_sha256, read_records, verify
+from ingestguard.reports.ledger import (
+    GENESIS,
+    Ledger,
+    Subject,
+    document_sha256,
+    line_sha256,
+    read_records,
+    verify,
+)
 
 KEY = Ed25519PrivateKey.generate()
 
 
-def _append(ledger: Ledger, run_id: str) -> str:
+def _document(run_id: str, sequence: int) -> dict:
+    """A stand-in evidence document, sealed as real ones are."""
+    doc = {"run_id": run_id, "status": "passed", "ledger": {"sequence": sequence}}
+    return {**doc, "evidence_sha256": document_sha256(doc)}
+
+
+def _append(ledger: Ledger, run_id: str) -> dict:
     with ledger.next_position() as position:
-        return ledger.append(
+        doc = _document(run_id, position.sequence)
+        ledger.append(
             position,
             kind="protect",
             run_id=run_id,
             subjects=[Subject("in.parquet", "a" * 64), Subject("out.parquet", "b" * 64)],
-            details={"status": "passed", "evidence_sha256": f"{run_id:0>64}"[:64]},
+            details={"status": "passed", "evidence_sha256": doc["evidence_sha256"]},
         )
+    return doc
 
 
 @pytest.fixture
@@ -39,6 +55,16 @@ def _lines(path: Path) -> list[bytes]:
 
 def _write(path: Path, lines: list[bytes]) -> None:
     path.write_bytes(b"".join(line + b"\n" for line in lines))
+
+
+def test_threads_appending_at_once_keep_one_chain(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    ledger = Ledger(tmp_path / "ledger.jsonl", KEY)
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda i: _append(Ledger(ledger.path, KEY), f"t{i}"), range(40)))
+    verdict = verify(ledger.path, KEY.public_key())
+    assert verdict.ok and verdict.records == 40
 
 
 def test_records_chain_from_genesis_in_sequence(ledger_file: Path) -> None:
@@ -94,7 +120,7 @@ def test_a_record_re_signed_with_another_key_is_caught(ledger_file: Path, tmp_pa
 
 
 def test_records_cut_from_the_end_are_caught_with_the_evidence(ledger_file: Path) -> None:
-    documents = [{"run_id": f"run{i}", "evidence_sha256": f"run{i}".rjust(64, "0")} for i in range(5)]
+    documents = [_document(f"run{i}", i) for i in range(5)]
     assert verify(ledger_file, KEY.public_key(), documents).ok
     _write(ledger_file, _lines(ledger_file)[:3])
     assert verify(ledger_file, KEY.public_key()).ok  # alone, a shorter chain looks whole
@@ -102,10 +128,55 @@ def test_records_cut_from_the_end_are_caught_with_the_evidence(ledger_file: Path
     assert not verdict.ok and "run3" in verdict.problem
 
 
-def test_an_edited_evidence_document_is_caught(ledger_file: Path) -> None:
-    documents = [{"run_id": "run1", "evidence_sha256": "f" * 64}]
-    verdict = verify(ledger_file, KEY.public_key(), documents)
-    assert not verdict.ok and "differs" in verdict.problem
+def test_an_edited_evidence_document_is_caught_even_with_its_old_digest(ledger_file: Path) -> None:
+    edited = {**_document("run1", 1), "status": "failed"}  # the body changed, the seal kept
+    verdict = verify(ledger_file, KEY.public_key(), [edited])
+    assert not verdict.ok and "edited" in verdict.problem
+    moved = _document("run1", 3)  # a document that claims another place
+    assert not verify(
+        ledger_file, KEY.public_key(), [{**moved, "evidence_sha256": _document("run1", 1)["evidence_sha256"]}]
+    ).ok
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda env: {**env, "extra": 1},
+        lambda env: {**env, "signatures": [*env["signatures"], {"keyid": "x", "sig": "AAAA"}]},
+        lambda env: {**env, "signatures": [{**env["signatures"][0], "note": "x"}]},
+        lambda env: {**env, "payload": 5},
+        lambda env: {**env, "payloadType": None},
+    ],
+)
+def test_an_envelope_with_more_or_other_than_its_signed_parts_is_caught(ledger_file: Path, change) -> None:
+    import rfc8785
+
+    lines = _lines(ledger_file)
+    lines[-1] = rfc8785.dumps(change(json.loads(lines[-1])))
+    _write(ledger_file, lines)
+    verdict = verify(ledger_file, KEY.public_key())
+    assert not verdict.ok and verdict.bad_sequence == 4
+
+
+def test_a_blank_line_is_caught(ledger_file: Path) -> None:
+    lines = _lines(ledger_file)
+    _write(ledger_file, [*lines[:2], b"", *lines[2:]])
+    assert not verify(ledger_file, KEY.public_key()).ok
+
+
+def test_a_last_record_without_its_newline_is_ended_before_the_next(ledger_file: Path) -> None:
+    ledger_file.write_bytes(ledger_file.read_bytes().rstrip(b"\n"))
+    _append(Ledger(ledger_file, KEY), "after")
+    verdict = verify(ledger_file, KEY.public_key())
+    assert verdict.ok and verdict.records == 6
+
+
+def test_a_torn_last_record_stops_appends_with_the_fix(ledger_file: Path) -> None:
+    from ingestguard.errors import LedgerError
+
+    ledger_file.write_bytes(ledger_file.read_bytes() + b'{"payload":"eyJf')
+    with pytest.raises(LedgerError, match="last record .* is unreadable"):
+        _append(Ledger(ledger_file, KEY), "after")
 
 
 def _append_many(path: str, n: int) -> None:

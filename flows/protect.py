@@ -16,7 +16,7 @@ from ingestguard.errors import IngestGuardError, ScanError
 from ingestguard.io import FilePair, resolve_inputs
 from ingestguard.pipeline import FileOutcome, abort, get_engine, protect_file
 from ingestguard.policy import Policy
-from ingestguard.runs import evidence_paths, finish_protect, key_for, new_run
+from ingestguard.runs import evidence_paths, finish_protect, key_for, new_run, record_failed_run
 
 
 def _policy(policy_path: str | None) -> Policy:
@@ -58,10 +58,13 @@ def protect_dataset(
     results = [f.result(raise_on_failure=False) for f in futures]
     done = [FileOutcome.from_dict(r) for r in results if isinstance(r, dict)]
     errors = [r for r in results if isinstance(r, BaseException)]
+    path = evidence_paths(Path(output_path), ctx.run_id, Path(evidence_dir) if evidence_dir else None)
     if errors:
         abort(done)
+        unfinished = [str(p.source) for p, r in zip(pairs, results, strict=True) if not isinstance(r, dict)]
+        error = errors[0] if isinstance(errors[0], Exception) else RuntimeError("interrupted")
+        record_failed_run(ctx, done, get_engine(policy, key), path, unfinished, error)
         raise errors[0]
-    path = evidence_paths(Path(output_path), ctx.run_id, Path(evidence_dir) if evidence_dir else None)
     record = finish_protect(ctx, done, get_engine(policy, key), path)
     logger.info("run %s %s: evidence %s", ctx.run_id, record.evidence.status, record.evidence_path)
     return {

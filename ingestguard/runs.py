@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from ingestguard.errors import InputError, KeyringError, PolicyViolation
+from ingestguard.errors import IngestGuardError, InputError, KeyringError, PolicyViolation
 from ingestguard.io import FilePair, ParquetSource
 from ingestguard.keys import Key, load_key, load_public_key, load_signing_key, signing_key_path
 from ingestguard.pipeline import (
@@ -28,7 +28,7 @@ from ingestguard.pipeline import (
     scan_source,
 )
 from ingestguard.policy import Policy
-from ingestguard.reports.evidence import Evidence, LedgerPosition, build_evidence
+from ingestguard.reports.evidence import Evidence, LedgerPosition, NotScanned, build_evidence
 from ingestguard.reports.ledger import LEDGER_NAME, Ledger, Position, Subject, Verdict, verify
 from ingestguard.reports.render import to_html, to_markdown
 
@@ -158,10 +158,42 @@ def protect_pairs(
     try:
         for pair in pairs:
             outcomes.append(protect_file(pair, engine, progress))
-    except BaseException:
+    except Exception as exc:
+        abort(outcomes)
+        unfinished = [str(p.source) for p in pairs[len(outcomes) :]]
+        record_failed_run(ctx, outcomes, engine, evidence_path, unfinished, exc)
+        raise
+    except BaseException:  # interrupted: nothing to vouch for, nothing recorded
         abort(outcomes)
         raise
     return finish_protect(ctx, outcomes, engine, evidence_path)
+
+
+def record_failed_run(
+    ctx: RunContext,
+    outcomes: list[FileOutcome],
+    engine: Engine,
+    evidence_path: Path,
+    unfinished: list[str],
+    error: Exception,
+) -> Evidence | None:
+    """A run that stopped on an error is still a protect run: its evidence says
+    so (failed, the files it did not finish as not scanned) and the ledger holds
+    it. Typed errors carry no data value by design; others are named by type only.
+    Returns None when even that cannot be recorded (the caller raises `error`)."""
+    reason = str(error) if isinstance(error, IngestGuardError) else f"internal error ({type(error).__name__})"
+    evidence = run_evidence(ctx, "protect", outcomes, engine)
+    not_scanned = [
+        *evidence.not_scanned,
+        *(NotScanned(file=f, column=None, reason=reason) for f in unfinished),
+    ]
+    evidence = evidence.model_copy(
+        update={"status": "failed", "failure": f"the run stopped: {reason}", "not_scanned": not_scanned}
+    ).seal()
+    try:
+        return record_run(evidence, ledger_path(ctx.policy, evidence_path), evidence_path)
+    except IngestGuardError:
+        return None
 
 
 def scan_paths(paths: list[Path], ctx: RunContext, progress: Progress | None = None) -> Evidence:

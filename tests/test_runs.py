@@ -65,3 +65,29 @@ def test_runs_append_in_sequence_to_one_ledger(tmp_path: Path, monkeypatch: pyte
     assert [e.ledger.sequence for e in runs] == [0, 1, 2]
     documents = [e.model_dump(mode="json") for e in runs]
     assert verify(tmp_path / "ev" / "ledger.jsonl", load_signing_key().public_key(), documents).ok
+
+
+def test_a_run_that_stops_on_an_error_is_recorded_as_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ingestguard.errors import InputError
+    from ingestguard.keys import load_signing_key
+    from ingestguard.reports.ledger import read_records, verify
+
+    monkeypatch.setenv("INGESTGUARD_HOME", str(tmp_path / "home"))
+    (tmp_path / "in").mkdir()
+    pq.write_table(
+        pa.table({"email": [f"user{i}@example.com" for i in range(20)]}), tmp_path / "in" / "a.parquet"
+    )
+    pq.write_table(pa.table({"email": pa.array([], pa.string())}), tmp_path / "in" / "b.parquet")  # zero rows
+    with pytest.raises(InputError, match="zero rows"):
+        Guard().protect_file(tmp_path / "in", tmp_path / "out", evidence_dir=tmp_path / "ev")
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").rglob("*.parquet"))
+    [record] = read_records(tmp_path / "ev" / "ledger.jsonl")
+    [path] = (tmp_path / "ev").glob("*.evidence.json")
+    doc = __import__("json").loads(path.read_text())
+    assert record["status"] == doc["status"] == "failed"
+    assert doc["failure"].startswith("the run stopped: input has zero rows")
+    assert [(n["file"].endswith("b.parquet"), n["column"]) for n in doc["not_scanned"]] == [(True, None)]
+    assert {c["id"]: c["status"] for c in doc["controls"]}["IG-SCAN"] == "not-satisfied"
+    assert verify(tmp_path / "ev" / "ledger.jsonl", load_signing_key().public_key(), [doc]).ok

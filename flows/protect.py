@@ -16,7 +16,7 @@ from ingestguard.errors import IngestGuardError, ScanError
 from ingestguard.io import FilePair, resolve_inputs
 from ingestguard.pipeline import FileOutcome, abort, get_engine, protect_file
 from ingestguard.policy import Policy
-from ingestguard.runs import evidence_paths, finish_protect, key_for, new_run, record_failed_run
+from ingestguard.runs import evidence_paths, finish_protect, key_for, ledger_path, new_run, record_failed_run
 
 
 def _policy(policy_path: str | None) -> Policy:
@@ -72,6 +72,7 @@ def protect_dataset(
         "status": record.evidence.status,
         "evidence": str(record.evidence_path),
         "report": str(record.report_path),
+        "ledger": str(ledger_path(policy, path)),
         "key": record.evidence.key,
         "files": len(done),
         "rows": sum(o.rows for o in done),

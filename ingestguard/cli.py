@@ -148,7 +148,7 @@ def protect(
         pol, source = _load_policy(policy)
         if no_orchestrator:
             from ingestguard.io import ParquetSource, resolve_inputs
-            from ingestguard.runs import evidence_paths, new_run, protect_pairs
+            from ingestguard.runs import evidence_paths, ledger_path, new_run, protect_pairs
 
             pairs = resolve_inputs(input, output)
             ctx = new_run(pol, source, "none")
@@ -160,6 +160,7 @@ def protect(
             summary = {
                 "evidence": str(record.evidence_path),
                 "report": str(record.report_path),
+                "ledger": str(ledger_path(pol, path)),
                 "key": record.evidence.key,
             }
         else:
@@ -177,6 +178,7 @@ def protect(
         out.print(f"protected {input} -> {output}")
         out.print(f"evidence: {summary['evidence']}")
         out.print(f"report:   {summary['report']}")
+        out.print(f"ledger:   {summary['ledger']} (check it with `ingestguard verify`)")
 
 
 class ReportFormat(StrEnum):

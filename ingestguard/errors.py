@@ -25,6 +25,14 @@ class KeyringError(IngestGuardError):
     """No usable key: missing, malformed, or with unsafe file permissions."""
 
 
+class KeyDestroyedError(KeyringError):
+    """A keyring version was destroyed (crypto-shredded): what it protected stays protected."""
+
+
+class KeyUnwrapError(KeyringError):
+    """A stored data key does not unwrap: the wrong key-encryption key, or an edited keyring."""
+
+
 class ModelNotFoundError(IngestGuardError):
     """The NLP model named in the policy is not installed."""
 

@@ -95,6 +95,30 @@ class PseudonymizeSettings(_Strict):
     hex_chars: int = Field(default=20, ge=20, le=64)
 
 
+class KeyringSettings(_Strict):
+    """Where the keyring of the reversible actions keeps its key-encryption key:
+    `local` (a `kek` file beside `keyring.json`), `envelope` (a KEK the data
+    owner supplies: `INGESTGUARD_KEK` or `kek_file`) or `pkcs11` (an HSM's key;
+    its PIN comes from `INGESTGUARD_PKCS11_PIN`, never from the policy)."""
+
+    backend: Literal["local", "envelope", "pkcs11"] = "local"
+    kek_file: Path | None = None
+    pkcs11_module: Path | None = None
+    pkcs11_token: str | None = None
+    pkcs11_key_label: str | None = None
+
+    @model_validator(mode="after")
+    def _fits_backend(self) -> KeyringSettings:
+        if self.kek_file is not None and self.backend != "envelope":
+            raise ValueError("kek_file is for backend 'envelope'; set backend: envelope or remove it")
+        named = [f for f in ("pkcs11_module", "pkcs11_token", "pkcs11_key_label") if getattr(self, f)]
+        if named and self.backend != "pkcs11":
+            raise ValueError(f"{named[0]} is for backend 'pkcs11'; set backend: pkcs11 or remove it")
+        if self.backend == "pkcs11" and (self.pkcs11_module is None or not self.pkcs11_key_label):
+            raise ValueError("backend 'pkcs11' needs pkcs11_module and pkcs11_key_label")
+        return self
+
+
 class ColumnOverride(_Strict):
     """Force an action on a whole column, or leave it out of scanning."""
 
@@ -162,6 +186,9 @@ class Policy(_Strict):
     mask: MaskSettings = MaskSettings()
     pseudonymize: PseudonymizeSettings = PseudonymizeSettings()
     key_file: Path | None = None
+    # The keyring of the reversible actions (tokens, FPE): versions, rotation,
+    # destruction; its data keys are wrapped by this backend's KEK.
+    keyring: KeyringSettings = KeyringSettings()
     # The evidence ledger every protect run appends to (JSON lines); default:
     # ledger.jsonl in the run's evidence directory.
     ledger: Path | None = None

@@ -53,3 +53,19 @@ class PolicyViolation(IngestGuardError):
 
 class ExportError(IngestGuardError):
     """An export or audit pack cannot be built from the given evidence, period or ledger."""
+
+
+class TokenError(IngestGuardError):
+    """A token or format-preserving ciphertext cannot be reversed."""
+
+
+class TamperedTokenError(TokenError):
+    """A token is malformed, was altered, or was made under another key."""
+
+
+class TokenKeyVersionError(TokenError):
+    """The key version a token names is unknown to the keyring or was destroyed."""
+
+
+class FpeDomainError(IngestGuardError):
+    """A value cannot be format-preserving encrypted: too short, or not of the expected form."""

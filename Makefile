@@ -33,15 +33,23 @@ run: install
 	$(DEMO_ENV) $(VENV)/bin/ingestguard protect $(DEMO)/customers.parquet $(DEMO)/protected/ --evidence-dir $(DEMO)/evidence
 
 # The browser test (tests/reports/test_browser.py) opens the HTML report in
-# Debian's chromium. Install it when missing and we may (root, or sudo without a
-# password); if that fails the test skips and says why.
+# Debian's chromium; the HSM tests (tests/test_keyring_pkcs11.py) use Debian's
+# softhsm2, a software PKCS#11 token. Install what is missing when we may (root,
+# or sudo without a password), each on its own; if one fails, its tests skip
+# and say why.
 test: $(VENV)/.test-installed
-	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then \
+	@missing=; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v softhsm2-util >/dev/null 2>&1 || missing="$$missing softhsm2"; \
+	if [ -n "$$missing" ] && command -v apt-get >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = 0 ]; then sudo=; elif sudo -n true 2>/dev/null; then sudo="sudo -n"; else sudo=no; fi; \
 		if [ "$$sudo" != no ]; then \
-			echo "installing chromium for the browser test"; \
-			{ $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; } \
-				|| echo "could not install chromium; the browser test will skip"; \
+			echo "installing$$missing for the browser and HSM tests"; \
+			$$sudo apt-get update -qq || echo "apt-get update failed; trying the package lists we have"; \
+			for pkg in $$missing; do \
+				$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$pkg >/dev/null \
+					|| echo "could not install $$pkg; its tests will skip"; \
+			done; \
 		fi; \
 	fi
 	$(PY) -m pytest -q

@@ -32,7 +32,8 @@ app = typer.Typer(
 )
 policy_app = typer.Typer(no_args_is_help=True, help="Show the effective policy or its schema.")
 key_app = typer.Typer(
-    no_args_is_help=True, help="The data owner's keys: new pseudonym key, public signing key."
+    no_args_is_help=True,
+    help="The data owner's keys: new pseudonym key, public signing key, the keyring of reversible actions.",
 )
 app.add_typer(policy_app, name="policy")
 app.add_typer(key_app, name="keys")
@@ -254,6 +255,108 @@ def keys_export_public() -> None:
         from ingestguard.keys import signing_public_key_pem
 
         sys.stdout.write(signing_public_key_pem().decode())
+
+
+@key_app.command("list")
+def keys_list(
+    policy: PolicyOpt = None,
+    format: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+) -> None:
+    """List the keyring's versions: number, key id, status, created (never material)."""
+    with _errors():
+        from ingestguard.keyring import KEYRING_NAME, Keyring
+        from ingestguard.keys import key_home
+
+        pol, _ = _load_policy(policy)
+        if not (key_home() / KEYRING_NAME).exists():
+            out.print(
+                f"no keyring yet at {key_home() / KEYRING_NAME}; `ingestguard keys rotate` makes one",
+                soft_wrap=True,
+            )
+            return
+        ring = Keyring.open(pol, create=False)
+        versions = ring.versions()
+        if format == Format.json:
+            out.print_json(
+                json.dumps({"keyring": str(ring.path), "backend": ring.describe(), "versions": versions})
+            )
+            return
+        table = Table(title=f"{ring.path} ({ring.backend.name} backend)", title_justify="left")
+        for h in ("version", "key id", "status", "created", "destroyed"):
+            table.add_column(h)
+        for v in versions:
+            table.add_row(str(v["version"]), v["key_id"], v["status"], v["created"], v.get("destroyed", ""))
+        out.print(table)
+
+
+@key_app.command("rotate")
+def keys_rotate(policy: PolicyOpt = None) -> None:
+    """Make a new key version for new tokens; older versions stay usable for reversing."""
+    with _errors():
+        from ingestguard.keyring import KEYRING_NAME, Keyring
+        from ingestguard.keys import key_home
+
+        pol, _ = _load_policy(policy)
+        if not (key_home() / KEYRING_NAME).exists():
+            current = Keyring.open(pol).current()
+            out.print(
+                f"made the keyring {key_home() / KEYRING_NAME}: version {current.version} ({current.key_id}) is current",
+                soft_wrap=True,
+            )
+            return
+        current = Keyring.open(pol, create=False).rotate()
+        out.print(
+            f"key version {current.version} ({current.key_id}) is now current; "
+            "older versions are retired and still reverse their tokens",
+            soft_wrap=True,
+        )
+
+
+@key_app.command("destroy")
+def keys_destroy(
+    version: Annotated[int, typer.Argument(help="The key version to destroy (see `keys list`).")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    policy: PolicyOpt = None,
+    ledger: Annotated[
+        Path | None,
+        typer.Option(
+            "--ledger", help="Ledger for the disposal record (default: the policy's, else the key home's)."
+        ),
+    ] = None,
+) -> None:
+    """Crypto-shred a retired key version: what it protected can never be reversed
+    again. The current version is refused (rotate first). Records the disposal
+    in the evidence ledger."""
+    with _errors():
+        from ingestguard.errors import KeyringError
+        from ingestguard.keyring import Keyring, destroy_recorded
+        from ingestguard.keys import key_home
+        from ingestguard.reports.ledger import LEDGER_NAME
+
+        pol, _ = _load_policy(policy)
+        ring = Keyring.open(pol, create=False)
+        ledger_file = ledger or pol.ledger or key_home() / LEDGER_NAME
+        entry = next((v for v in ring.versions() if v["version"] == version), None)
+        if entry is None:
+            ring.version(version)  # raises the typed "no such version" error
+        if entry["status"] == "active" and ring.current().version == version:
+            raise KeyringError(
+                f"key version {version} is the current key; run `ingestguard keys rotate` first, then destroy {version}"
+            )
+        if not yes and entry["status"] != "destroyed":
+            sure = typer.confirm(
+                f"Destroy key version {version} ({entry['key_id']})? "
+                "Tokens and FPE values of that version can never be reversed again"
+            )
+            if not sure:
+                err.print("nothing was destroyed")
+                raise typer.Exit(1)
+        entry, fresh = destroy_recorded(ring, version, ledger_file)
+        what = "destroyed" if fresh else "was already destroyed; recorded its disposal"
+        out.print(
+            f"key version {version} ({entry['key_id']}) {what}; disposal recorded in {ledger_file}",
+            soft_wrap=True,
+        )
 
 
 @app.command()

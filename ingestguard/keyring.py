@@ -191,15 +191,16 @@ def _envelope(settings: KeyringSettings, home: Path) -> KeyBackend:
 
 
 def _pkcs11(settings: KeyringSettings, home: Path) -> KeyBackend:
-    """Imported only when chosen: python-pkcs11 and an HSM are optional."""
+    """Imported only when chosen: python-pkcs11 and an HSM are optional. The
+    PIN comes from INGESTGUARD_PKCS11_PIN (read by keyring_pkcs11), never the policy."""
     try:
-        from ingestguard.keyring_pkcs11 import Pkcs11Backend  # type: ignore[import-not-found]
+        from ingestguard.keyring_pkcs11 import from_settings
     except ImportError as exc:
         raise KeyringError(
             f"the pkcs11 keyring backend is not available ({exc.name or 'import failed'}); "
             "install python-pkcs11 or choose keyring.backend: local or envelope"
         ) from None
-    return Pkcs11Backend.from_settings(settings)
+    return from_settings(settings.pkcs11_module, settings.pkcs11_token, settings.pkcs11_key_label)
 
 
 # The backends by the policy's `keyring.backend`: factory(settings, key_home).
@@ -304,10 +305,30 @@ class Keyring:
             raise KeyringError(
                 f"unknown keyring backend {settings.backend!r}; use one of {sorted(BACKENDS)}"
             ) from None
-        return cls(home / KEYRING_NAME, factory(settings, home), create=create)
+        backend = factory(settings, home)
+        try:
+            return cls(home / KEYRING_NAME, backend, create=create)
+        except BaseException:
+            close = getattr(backend, "close", None)
+            if callable(close):
+                close()
+            raise
 
     def __repr__(self) -> str:
         return f"Keyring(path={str(self.path)!r}, backend={self.backend.name!r})"
+
+    def close(self) -> None:
+        """Forget the unwrapped keys and close the backend (an HSM session), if it closes."""
+        self._keys.clear()
+        close = getattr(self.backend, "close", None)
+        if callable(close):
+            close()
+
+    def __enter__(self) -> Keyring:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # reading
 
@@ -580,3 +601,62 @@ def _ranges(versions: list[int]) -> str:
     if not versions:
         return "no versions"
     return f"versions {min(versions)}-{max(versions)}" if len(versions) > 1 else f"version {versions[0]}"
+
+
+# --- disposal, recorded -------------------------------------------------------
+
+
+def destroy_recorded(ring: Keyring, n: int, ledger_file: Path) -> tuple[dict[str, Any], bool]:
+    """Destroy version `n`, then append its `key_disposal` record to the ledger.
+
+    The order keeps the record truthful: the ledger is locked and its last
+    record read first (a broken ledger stops us before anything is destroyed),
+    the material is removed durably, and only then is the disposal recorded,
+    so the ledger never claims a disposal that did not happen. If that append
+    fails, the error says the version IS destroyed and how to record it: rerun
+    for an already destroyed version appends the missing record (and refuses
+    when the ledger already holds one). Returns the version's listing entry and
+    whether it was destroyed now (False: an earlier disposal was recorded now)."""
+    import secrets
+
+    from ingestguard.errors import LedgerError
+    from ingestguard.keys import load_signing_key
+    from ingestguard.reports.ledger import Ledger, read_records
+
+    ledger = Ledger(ledger_file, load_signing_key())
+    with ledger.next_position() as position:
+        try:
+            ring.destroy(n)
+            fresh = True
+        except KeyDestroyedError:
+            key_id = next(v["key_id"] for v in ring.versions() if v["version"] == n)
+            held = ledger_file.is_file() and any(
+                r.get("kind") == "key_disposal" and r.get("key_id") == key_id
+                for r in read_records(ledger_file)
+            )
+            if held:
+                raise KeyDestroyedError(
+                    f"key version {n} ({key_id}) is already destroyed and its disposal is in {ledger_file}"
+                ) from None
+            fresh = False
+        entry = next(v for v in ring.versions() if v["version"] == n)
+        now = datetime.now(UTC)
+        try:
+            ledger.append(
+                position,
+                kind="key_disposal",
+                run_id=f"keys-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}",
+                subjects=[],
+                details={
+                    "key_id": entry["key_id"],
+                    "version": n,
+                    "backend": ring.backend.name,
+                    "destroyed": entry.get("destroyed", ""),
+                },
+            )
+        except LedgerError as exc:
+            raise LedgerError(
+                f"key version {n} ({entry['key_id']}) IS destroyed, but its disposal was not recorded: {exc}; "
+                f"then rerun `ingestguard keys destroy {n} --yes` to record it"
+            ) from None
+    return entry, fresh

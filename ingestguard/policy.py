@@ -114,8 +114,10 @@ class KeyringSettings(_Strict):
         named = [f for f in ("pkcs11_module", "pkcs11_token", "pkcs11_key_label") if getattr(self, f)]
         if named and self.backend != "pkcs11":
             raise ValueError(f"{named[0]} is for backend 'pkcs11'; set backend: pkcs11 or remove it")
-        if self.backend == "pkcs11" and (self.pkcs11_module is None or not self.pkcs11_key_label):
-            raise ValueError("backend 'pkcs11' needs pkcs11_module and pkcs11_key_label")
+        if self.backend == "pkcs11" and not (
+            self.pkcs11_module and self.pkcs11_token and self.pkcs11_key_label
+        ):
+            raise ValueError("backend 'pkcs11' needs pkcs11_module, pkcs11_token and pkcs11_key_label")
         return self
 
 

@@ -281,11 +281,15 @@ def keys_list(
                 json.dumps({"keyring": str(ring.path), "backend": ring.describe(), "versions": versions})
             )
             return
-        table = Table(title=f"{ring.path} ({ring.backend.name} backend)", title_justify="left")
+        table = Table(
+            title=f"{ring.path} ({ring.backend.name} backend; dates UTC, times in --format json)",
+            title_justify="left",
+        )
         for h in ("version", "key id", "status", "created", "destroyed"):
-            table.add_column(h)
+            table.add_column(h, no_wrap=True)
         for v in versions:
-            table.add_row(str(v["version"]), v["key_id"], v["status"], v["created"], v.get("destroyed", ""))
+            when = [v["created"], v.get("destroyed", "")]
+            table.add_row(str(v["version"]), v["key_id"], v["status"], *(t[:10] for t in when))
         out.print(table)
 
 

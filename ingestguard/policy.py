@@ -30,9 +30,18 @@ class Action(StrEnum):
     REDACT = "redact"
     REPLACE = "replace"
     MASK = "mask"
+    # Built only with a keyring (transforms/reversible.py, synthesize.py, generalize.py).
+    TOKENIZE = "tokenize"
+    FPE = "fpe"
+    SYNTHESIZE = "synthesize"
+    GENERALIZE = "generalize"
     PSEUDONYMIZE = "pseudonymize"
     DROP_COLUMN = "drop_column"
     KEEP = "keep"
+
+
+# The actions built from the versioned keyring, not from the pseudonym key.
+KEYRING_ACTIONS = frozenset({Action.TOKENIZE, Action.FPE, Action.SYNTHESIZE, Action.GENERALIZE})
 
 
 class _Strict(BaseModel):
@@ -121,6 +130,74 @@ class KeyringSettings(_Strict):
         return self
 
 
+class FpeSettings(_Strict):
+    """FF1 format-preserving encryption: which entity types are encrypted over
+    letters and digits (radix 36, upper case) instead of digits, which keep the
+    issuer prefix and a valid Luhn digit, and the separators that stay in place."""
+
+    alphanumeric: list[EntityName] = Field(default_factory=list)
+    luhn: list[EntityName] = Field(default_factory=lambda: ["CREDIT_CARD"])
+    separators: str = Field(default=" -.", max_length=16)
+
+    @model_validator(mode="after")
+    def _separators_are_not_numerals(self) -> FpeSettings:
+        if any(ch.isalnum() for ch in self.separators):
+            raise ValueError("separators cannot be letters or digits")
+        return self
+
+
+GeneralizeKind = Literal["date", "age", "postal_code", "coordinates"]
+_DEFAULT_DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y", "%m/%d/%Y", "%Y%m%d"]
+
+
+def _check_date_formats(formats: list[str]) -> None:
+    for fmt in formats:
+        if "%Y" not in fmt:
+            raise ValueError(f"date format {fmt!r} has no %Y (four-digit year)")
+
+
+class GeneralizeSettings(_Strict):
+    """What `generalize` does per kind, and which entity types are of which kind."""
+
+    kinds: dict[EntityName, GeneralizeKind] = Field(
+        default_factory=lambda: {
+            "DATE_OF_BIRTH": "date",
+            "DATE_TIME": "date",
+            "AGE": "age",
+            "US_ZIP_CODE": "postal_code",
+            "POSTAL_CODE": "postal_code",
+            "UK_POSTCODE": "postal_code",
+        }
+    )
+    date: Literal["month", "year"] = "year"
+    age_band: int = Field(default=10, ge=1, le=50)
+    # Ages at or above this become one band ("90+"); null: no top band.
+    age_top: int | None = Field(default=90, ge=1, le=150)
+    postal_chars: int = Field(default=3, ge=1, le=8)
+    grid_degrees: float = Field(default=0.1, gt=0, le=90)
+    # Tried in order; put "%d/%m/%Y" before "%m/%d/%Y" for day-first data.
+    date_formats: list[str] = Field(default_factory=lambda: list(_DEFAULT_DATE_FORMATS), min_length=1)
+
+    @model_validator(mode="after")
+    def _formats(self) -> GeneralizeSettings:
+        _check_date_formats(self.date_formats)
+        return self
+
+
+class ShiftDatesSettings(_Strict):
+    """Dates of one subject move by one keyed offset in [-max_days, max_days]
+    (never 0), derived from the value of `subject_column` in the same row."""
+
+    subject_column: str | None = None
+    max_days: int = Field(default=365, ge=1, le=3650)
+    date_formats: list[str] = Field(default_factory=lambda: list(_DEFAULT_DATE_FORMATS), min_length=1)
+
+    @model_validator(mode="after")
+    def _formats(self) -> ShiftDatesSettings:
+        _check_date_formats(self.date_formats)
+        return self
+
+
 class ColumnOverride(_Strict):
     """Force an action on a whole column, or leave it out of scanning."""
 
@@ -187,6 +264,9 @@ class Policy(_Strict):
     nlp: NlpSettings = NlpSettings()
     mask: MaskSettings = MaskSettings()
     pseudonymize: PseudonymizeSettings = PseudonymizeSettings()
+    fpe: FpeSettings = FpeSettings()
+    generalize: GeneralizeSettings = GeneralizeSettings()
+    shift_dates: ShiftDatesSettings = ShiftDatesSettings()
     key_file: Path | None = None
     # The keyring of the reversible actions (tokens, FPE): versions, rotation,
     # destruction; its data keys are wrapped by this backend's KEK.
@@ -278,6 +358,12 @@ class Policy(_Strict):
         used = {self.action_for(e) for e in self.active_entities()}
         used |= {c.action for c in self.columns.values() if c.action}
         return Action.PSEUDONYMIZE in used
+
+    def uses_keyring(self) -> bool:
+        """True when some configured action is built from the versioned keyring."""
+        used = {self.action_for(e) for e in self.active_entities()}
+        used |= {c.action for c in self.columns.values() if c.action}
+        return bool(used & KEYRING_ACTIONS)
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

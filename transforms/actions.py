@@ -8,12 +8,17 @@ means the value is removed (a null cell, or an empty span).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingestguard.keys import Key
 from ingestguard.policy import Action, Policy
 from ingestguard.transforms.crypto import Pseudonymizer
+from ingestguard.transforms.generalize import Generalizer
+from ingestguard.transforms.reversible import FpeCipher, Tokenizer, VersionedKeys
+from ingestguard.transforms.synthesize import Synthesizer
 
 _TEXT = pa.large_string()
 
@@ -99,8 +104,77 @@ class Keep(Transform):
         return values.cast(_TEXT)
 
 
-def build_transforms(policy: Policy, key: Key | None) -> dict[Action, Transform]:
-    """The table of transforms a run uses; pseudonymization only with a key.
+class Tokenize(Transform):
+    """`tok_<ENTITY>_v<N>_...`: reversible, authenticated (transforms/reversible.py)."""
+
+    name = Action.TOKENIZE
+
+    def __init__(self, tokenizer: Tokenizer) -> None:
+        self.tokenizer = tokenizer
+
+    def apply(self, value: str, entity: str) -> str | None:
+        return self.tokenizer.token(entity, value)
+
+    def apply_array(self, values: pa.Array, entity: str) -> pa.Array:
+        return _per_value(values, lambda present: self.tokenizer.tokens(entity, present))
+
+
+class Fpe(Transform):
+    """FF1 format-preserving encryption; the key version is `cipher.key_version`
+    (the output cannot say it: record it with the output)."""
+
+    name = Action.FPE
+
+    def __init__(self, cipher: FpeCipher) -> None:
+        self.cipher = cipher
+
+    def apply(self, value: str, entity: str) -> str | None:
+        return self.cipher.encrypt(entity, value)
+
+    def apply_array(self, values: pa.Array, entity: str) -> pa.Array:
+        return _per_value(values, lambda present: self.cipher.encrypt_many(entity, present))
+
+
+class Synthesize(Transform):
+    """A keyed, realistic fake of the same entity type."""
+
+    name = Action.SYNTHESIZE
+
+    def __init__(self, synthesizer: Synthesizer) -> None:
+        self.synthesizer = synthesizer
+
+    def apply(self, value: str, entity: str) -> str | None:
+        return self.synthesizer.fake(entity, value)
+
+    def apply_array(self, values: pa.Array, entity: str) -> pa.Array:
+        return _per_value(values, lambda present: self.synthesizer.fakes(entity, present))
+
+
+class Generalize(Transform):
+    """Dates to month or year, ages to bands, postal codes to prefixes, coordinates to a grid."""
+
+    name = Action.GENERALIZE
+
+    def __init__(self, generalizer: Generalizer) -> None:
+        self.generalizer = generalizer
+
+    def apply(self, value: str, entity: str) -> str | None:
+        return self.generalizer.generalize(entity, value)
+
+
+def _per_value(values: pa.Array, many: Callable[[list[str]], list[str]]) -> pa.Array:
+    """`many` over the non-null values, nulls kept in place."""
+    items = values.to_pylist()
+    out = iter(many([v for v in items if v is not None]))
+    return pa.array([None if v is None else next(out) for v in items], _TEXT)
+
+
+def build_transforms(
+    policy: Policy, key: Key | None, keyring: VersionedKeys | None = None
+) -> dict[Action, Transform]:
+    """The table of transforms a run uses; pseudonymization only with a key, and
+    tokenize, fpe, synthesize and generalize only with a keyring (they take its
+    current version when built: one version per run).
 
     A scan passes no key: it transforms nothing, and must not generate a key file.
     """
@@ -113,4 +187,20 @@ def build_transforms(policy: Policy, key: Key | None) -> dict[Action, Transform]
     }
     if key is not None:
         table[Action.PSEUDONYMIZE] = Pseudonymize(Pseudonymizer(key, policy.pseudonymize.hex_chars))
+    if keyring is not None:
+        fpe, gen = policy.fpe, policy.generalize
+        table[Action.TOKENIZE] = Tokenize(Tokenizer(keyring))
+        table[Action.FPE] = Fpe(FpeCipher(keyring, fpe.alphanumeric, fpe.luhn, fpe.separators))
+        table[Action.SYNTHESIZE] = Synthesize(Synthesizer(keyring))
+        table[Action.GENERALIZE] = Generalize(
+            Generalizer(
+                kinds=gen.kinds,
+                date_to=gen.date,
+                age_width=gen.age_band,
+                age_top=gen.age_top,
+                postal_chars=gen.postal_chars,
+                grid_degrees=gen.grid_degrees,
+                date_formats=gen.date_formats,
+            )
+        )
     return table

@@ -189,3 +189,96 @@ def test_repr_and_evidence_hold_no_material() -> None:
     t = Tokenizer(FakeKeyring())
     assert t.to_evidence() == {"action": "tokenize", "key_id": "fake_41_1", "key_version": 1}
     assert "fake_41_1" in repr(t) and "AAAA" not in repr(t)
+
+
+# -- the action table and the policy ---------------------------------------------
+
+import pyarrow as pa  # noqa: E402
+
+from ingestguard.errors import PolicyError  # noqa: E402
+from ingestguard.keys import Key  # noqa: E402
+from ingestguard.policy import KEYRING_ACTIONS, Action, Policy  # noqa: E402
+from ingestguard.transforms.actions import build_transforms  # noqa: E402
+from ingestguard.transforms.columns import ColumnTransformer  # noqa: E402
+
+KEY = Key(key_id="igk_test", source="test", material=bytes(range(32)))
+
+
+def test_without_keyring_the_table_is_unchanged() -> None:
+    assert set(build_transforms(Policy(), None)) == {
+        Action.REDACT,
+        Action.DROP_COLUMN,
+        Action.REPLACE,
+        Action.MASK,
+        Action.KEEP,
+    }
+    assert set(build_transforms(Policy(), KEY)) == set(Action) - KEYRING_ACTIONS
+
+
+def test_with_keyring_the_table_has_the_new_actions() -> None:
+    keys = FakeKeyring(versions=2)
+    table = build_transforms(Policy(), KEY, keys)
+    assert set(table) == set(Action)
+    assert all(t.name is action for action, t in table.items())
+    token = table[Action.TOKENIZE].apply("maria@example.com", "EMAIL_ADDRESS")
+    assert token.startswith("tok_EMAIL_ADDRESS_v2_") and detokenize(keys, token)[1] == "maria@example.com"
+    out = table[Action.FPE].apply("4111 1111 1111 1111", "CREDIT_CARD")
+    assert (
+        out.replace(" ", "").startswith("411111")
+        and table[Action.FPE].cipher.decrypt("CREDIT_CARD", out) == "4111 1111 1111 1111"
+    )
+    assert table[Action.FPE].cipher.key_version == 2
+    assert table[Action.GENERALIZE].apply("1980-04-02", "DATE_OF_BIRTH") == "1980"
+    assert table[Action.SYNTHESIZE].apply("Maria Lopez", "PERSON") != "Maria Lopez"
+
+
+def test_apply_array_keeps_nulls_and_matches_apply() -> None:
+    table = build_transforms(Policy(), None, FakeKeyring())
+    values = pa.array(["123-45-6789", None, "987-65-4321"], pa.large_string())
+    for action, entity in [
+        (Action.TOKENIZE, "US_SSN"),
+        (Action.FPE, "US_SSN"),
+        (Action.SYNTHESIZE, "US_SSN"),
+        (Action.GENERALIZE, "US_SSN"),
+    ]:
+        out = table[action].apply_array(values, entity).to_pylist()
+        assert out[1] is None
+        assert out[0] == table[action].apply("123-45-6789", entity)
+        assert out[2] == table[action].apply("987-65-4321", entity)
+
+
+def test_column_transformer_tokenizes_distinct_values_once_per_batch() -> None:
+    keys = FakeKeyring()
+    column = ColumnTransformer(build_transforms(Policy(), None, keys)[Action.TOKENIZE], "EMAIL_ADDRESS")
+    out = column(pa.array(["a@b.co", "c@d.co", "a@b.co", None])).to_pylist()
+    assert out[0] == out[2] != out[1] and out[3] is None
+    assert [detokenize(keys, t)[1] for t in out[:3]] == ["a@b.co", "c@d.co", "a@b.co"]
+
+
+def test_policy_settings_and_uses_keyring() -> None:
+    policy = Policy.from_dict(
+        {
+            "actions": {
+                "EMAIL_ADDRESS": "tokenize",
+                "US_SSN": "fpe",
+                "PERSON": "synthesize",
+                "AGE": "generalize",
+            },
+            "fpe": {"alphanumeric": ["PASSPORT"]},
+            "generalize": {"date": "month", "kinds": {"AGE": "age"}},
+            "shift_dates": {"subject_column": "patient_id", "max_days": 30},
+        }
+    )
+    assert policy.action_for("EMAIL_ADDRESS") is Action.TOKENIZE and policy.uses_keyring()
+    assert policy.fpe.luhn == ["CREDIT_CARD"] and policy.shift_dates.max_days == 30
+    assert Policy.from_dict(policy.to_dict()) == policy
+    assert not Policy().uses_keyring()
+    assert Policy.from_dict({"columns": {"zip": {"action": "generalize"}}}).uses_keyring()
+    assert Policy().actions == Policy.from_dict({}).actions  # defaults untouched
+    assert not set(Policy().actions.values()) & KEYRING_ACTIONS
+    with pytest.raises(PolicyError, match="has no %Y"):
+        Policy.from_dict({"generalize": {"date_formats": ["%d/%m"]}})
+    with pytest.raises(PolicyError, match="separators"):
+        Policy.from_dict({"fpe": {"separators": " x"}})
+    with pytest.raises(PolicyError, match="max_days"):
+        Policy.from_dict({"shift_dates": {"max_days": 0}})

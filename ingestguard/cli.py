@@ -248,6 +248,32 @@ def key_new() -> None:
     sys.stdout.write(new_key_b64() + "\n")
 
 
+@app.command()
+def detokenize(
+    input: Annotated[Path, typer.Argument(help="A protected Parquet file.")],
+    output: Annotated[Path, typer.Argument(help="Where to write the re-identified file.")],
+    columns: Annotated[
+        str, typer.Option("--columns", help="Columns to reverse: tokens, or FPE as COL:ENTITY[@VERSION].")
+    ],
+    purpose: Annotated[
+        str, typer.Option("--purpose", help="Why: one of the policy's reidentification.purposes.")
+    ],
+    actor: Annotated[str | None, typer.Option("--actor", help="Who (default: the OS user).")] = None,
+    ledger: Annotated[
+        Path | None, typer.Option("--ledger", help="Ledger to record the use in (default: the policy's).")
+    ] = None,
+    policy: PolicyOpt = None,
+) -> None:
+    """Reverse tokens and FPE for an allowed purpose; the use is recorded in the ledger first."""
+    with _errors():
+        from ingestguard import Guard
+
+        pol, source = _load_policy(policy)
+        record = Guard(pol, source).detokenize_file(input, output, columns, purpose, actor, ledger)
+        counts = ", ".join(f"{c}: {n}" for c, n in record["values_reversed"].items())
+        out.print(f"re-identified {input} -> {output} ({counts}) for '{purpose}', recorded in the ledger")
+
+
 @key_app.command("export-public")
 def keys_export_public() -> None:
     """Print the ledger's public signing key (PEM), for auditors to run `verify` with."""

@@ -62,6 +62,62 @@ class Guard:
             raise PolicyViolation(f"{evidence.failure}; nothing was returned")
         return (out.to_pandas() if isinstance(data, pd.DataFrame) else out), evidence
 
+    def detokenize(
+        self,
+        data: Data,
+        columns: str | list[str],
+        purpose: str,
+        actor: str | None = None,
+        ledger: str | Path | None = None,
+    ) -> Data:
+        """Reverse tokens (and FPE: `"ssn:US_SSN"`, `"card:CREDIT_CARD@2"`) in `columns`,
+        only for the purposes and entity types the policy allows. The signed ledger
+        record is written before anything is returned; nothing is returned without it."""
+        from ingestguard.reidentify import parse_columns, reidentify_table
+
+        requests = parse_columns(columns if isinstance(columns, str) else ",".join(columns))
+        done = reidentify_table(
+            _to_table(data), requests, purpose, self.policy, actor, Path(ledger) if ledger else None
+        )
+        return done.table.to_pandas() if isinstance(data, pd.DataFrame) else done.table
+
+    def detokenize_file(
+        self,
+        src: str | Path,
+        dst: str | Path,
+        columns: str,
+        purpose: str,
+        actor: str | None = None,
+        ledger: str | Path | None = None,
+    ) -> dict[str, object]:
+        """`detokenize` on a Parquet file, written atomically to `dst` only after the
+        ledger holds its record; returns the record (counts and ids, no value)."""
+        import os
+
+        import pyarrow.parquet as pq
+
+        from ingestguard.reidentify import parse_columns, reidentify_table
+        from ingestguard.reports.ledger import Subject
+
+        src, dst = Path(src), Path(dst)
+        if not src.is_file():
+            raise InputError(f"input not found: {src}")
+        table = pq.read_table(src)
+        done = reidentify_table(
+            table,
+            parse_columns(columns),
+            purpose,
+            self.policy,
+            actor,
+            Path(ledger) if ledger else None,
+            Subject(str(src), _digest(src)),
+        )
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        staging = dst.with_name(f".{dst.name}.partial")
+        pq.write_table(done.table, staging)
+        os.replace(staging, dst)
+        return done.record
+
     def protect_file(
         self, src: str | Path, dst: str | Path, evidence_dir: str | Path | None = None
     ) -> Evidence:
@@ -70,6 +126,13 @@ class Guard:
         ctx = new_run(self.policy, self.policy_source, "library")
         path = evidence_paths(Path(dst), ctx.run_id, Path(evidence_dir) if evidence_dir else None)
         return protect_pairs(pairs, ctx, path).evidence
+
+
+def _digest(path: Path) -> str:
+    import hashlib
+
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _to_table(data: pd.DataFrame | pa.Table) -> pa.Table:

@@ -33,6 +33,7 @@ from ingestguard.io import (
     discard_staged,
     file_sha256,
 )
+from ingestguard.keyring import Keyring
 from ingestguard.keys import Key
 from ingestguard.policy import Action, Policy
 from ingestguard.transforms.actions import Transform, build_transforms
@@ -52,7 +53,18 @@ class Engine:
         self.key = key
         self.detector = Detector(policy, processes=ner_processes())
         self.patterns = Detector(policy, ner=False)
-        self.transforms: dict[Action, Transform] = build_transforms(policy, key)
+        # Tokens, FPE, fakes and generalization use the versioned keyring's current version.
+        self.keyring = Keyring.open(policy) if policy.uses_keyring() else None
+        self.transforms: dict[Action, Transform] = build_transforms(policy, key, self.keyring)
+
+    def key_evidence(self) -> dict[str, str | bool] | None:
+        """Ids of the keys this run used, never material."""
+        out: dict[str, str | bool] = dict(self.key.to_evidence()) if self.key else {}
+        if self.keyring is not None:
+            current = self.keyring.current()
+            out |= {"keyring_key_id": current.key_id, "keyring_version": str(current.version)}
+            out |= {f"keyring_{k}": v for k, v in self.keyring.describe().items()}
+        return out or None
 
 
 def ner_processes() -> int:
@@ -60,13 +72,15 @@ def ner_processes() -> int:
     return max(1, min(4, len(os.sched_getaffinity(0))))
 
 
-_engines: dict[tuple[str, str | None], Engine] = {}
+_engines: dict[tuple[str, str | None, str | None], Engine] = {}
 _engines_lock = threading.Lock()
 
 
 def get_engine(policy: Policy, key: Key | None) -> Engine:
     """The process's engine for this policy and key (models load once per process)."""
-    cache_key = (policy.sha256(), key.key_id if key else None)
+    # A rotated keyring makes a new engine: new tokens use the new version.
+    version = Keyring.open(policy).current().key_id if policy.uses_keyring() else None
+    cache_key = (policy.sha256(), key.key_id if key else None, version)
     with _engines_lock:
         if cache_key not in _engines:
             _engines[cache_key] = Engine(policy, key)
@@ -240,13 +254,22 @@ class BatchProtector:
                 yield row, extra
 
 
-def residual_scan(batch: pa.RecordBatch, patterns: Detector) -> dict[str, Counter]:
-    """Re-scan every distinct string value of a protected batch with the pattern recognizers."""
+def residual_scan(
+    batch: pa.RecordBatch, patterns: Detector, encrypted: dict[str, str] | None = None
+) -> dict[str, Counter]:
+    """Re-scan every distinct string value of a protected batch with the pattern recognizers.
+
+    `encrypted`: entity columns format-preservingly encrypted, with their entity
+    type. Their values keep that entity's shape by design; only that entity is
+    not counted there (any other one still is).
+    """
     found: dict[str, Counter] = {}
     for name, array in zip(batch.schema.names, batch.columns, strict=True):
         if not is_text(array.type) or array.null_count == len(array):
             continue
         counts = count_entities(array, patterns)
+        if encrypted and name in encrypted:
+            counts.pop(encrypted[name], None)
         if counts:
             found[name] = Counter(counts)
     return found
@@ -258,11 +281,16 @@ def protect_stream(
     """Protected batches, verified one by one; residual counts fill in as they stream."""
     protector = BatchProtector(plans, source.schema, engine)
     residual: dict[str, Counter] = {}
+    encrypted = {
+        p.name: p.entity
+        for p in plans
+        if p.action == Action.FPE and p.column_class == ColumnClass.ENTITY and p.entity
+    }
 
     def run() -> Iterator[pa.RecordBatch]:
         for batch in source.batches():
             out = protector(batch)
-            for column, counts in residual_scan(out, engine.patterns).items():
+            for column, counts in residual_scan(out, engine.patterns, encrypted).items():
                 residual[column] = residual.get(column, Counter()) + counts
             if progress:
                 progress(batch.num_rows)

@@ -104,6 +104,14 @@ class PseudonymizeSettings(_Strict):
     hex_chars: int = Field(default=20, ge=20, le=64)
 
 
+class ReidentificationSettings(_Strict):
+    """Who may reverse tokens and FPE, for what: the purposes and entity types
+    allowed. Empty by default: nothing is reversible until the policy says so."""
+
+    purposes: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
+    entities: list[EntityName] = Field(default_factory=list)
+
+
 class KeyringSettings(_Strict):
     """Where the keyring of the reversible actions keeps its key-encryption key:
     `local` (a `kek` file beside `keyring.json`), `envelope` (a KEK the data
@@ -274,6 +282,7 @@ class Policy(_Strict):
     # The evidence ledger every protect run appends to (JSON lines); default:
     # ledger.jsonl in the run's evidence directory.
     ledger: Path | None = None
+    reidentification: ReidentificationSettings = ReidentificationSettings()
     # Every national identifier of these countries (ISO 3166 alpha-2), in
     # addition to `entities`.
     countries: list[str] = Field(default_factory=list)

@@ -217,7 +217,7 @@ def run_evidence(
         policy_sha256=ctx.policy.sha256(),
         policy_source=ctx.policy_source,
         fail_on=ctx.policy.fail_on,
-        key=engine.key.to_evidence() if engine.key and mode == "protect" else None,
+        key=engine.key_evidence() if mode == "protect" else None,
         nlp_model=engine.detector.model_info(),
     )
 

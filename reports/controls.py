@@ -201,11 +201,17 @@ def _key_custody(ev: Evidence) -> Outcome:
         return "not-applicable", "a scan uses no key", []
     if ev.key is None:
         return "not-applicable", "no action of this policy needs a key, so none was loaded", ["/key"]
-    return (
-        "satisfied",
-        f"key {ev.key['id']} from {ev.key['source']}: only its id and source recorded, no key material",
-        ["/key/id", "/key/source"],
-    )
+    parts, pointers = [], []
+    if "id" in ev.key:
+        parts.append(f"pseudonym key {ev.key['id']} from {ev.key['source']}")
+        pointers += ["/key/id", "/key/source"]
+    if "keyring_key_id" in ev.key:
+        parts.append(
+            f"keyring version {ev.key['keyring_version']} ({ev.key['keyring_key_id']}, "
+            f"{ev.key.get('keyring_backend', 'unknown')} backend)"
+        )
+        pointers += ["/key/keyring_key_id", "/key/keyring_version"]
+    return "satisfied", "; ".join(parts) + ": only ids recorded, no key material", pointers
 
 
 def _reidentification(ev: Evidence) -> Outcome:

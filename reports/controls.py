@@ -203,7 +203,7 @@ def _key_custody(ev: Evidence) -> Outcome:
         return "not-applicable", "no action of this policy needs a key, so none was loaded", ["/key"]
     parts, pointers = [], []
     if "id" in ev.key:
-        parts.append(f"pseudonym key {ev.key['id']} from {ev.key['source']}")
+        parts.append(f"key {ev.key['id']} from {ev.key['source']}")
         pointers += ["/key/id", "/key/source"]
     if "keyring_key_id" in ev.key:
         parts.append(
@@ -211,7 +211,7 @@ def _key_custody(ev: Evidence) -> Outcome:
             f"{ev.key.get('keyring_backend', 'unknown')} backend)"
         )
         pointers += ["/key/keyring_key_id", "/key/keyring_version"]
-    return "satisfied", "; ".join(parts) + ": only ids recorded, no key material", pointers
+    return "satisfied", "; ".join(parts) + ": only its id and source recorded, no key material", pointers
 
 
 def _reidentification(ev: Evidence) -> Outcome:

@@ -1,5 +1,6 @@
 """ingestguard: scan, protect and prove datasets before they reach a model."""
 
+from ingestguard.context import RedactionContext
 from ingestguard.errors import (
     IngestGuardError,
     InputError,
@@ -22,5 +23,6 @@ __all__ = [
     "Policy",
     "PolicyError",
     "PolicyViolation",
+    "RedactionContext",
     "ScanError",
 ]

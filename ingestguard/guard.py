@@ -8,11 +8,12 @@ from typing import TypeVar
 import pandas as pd
 import pyarrow as pa
 
+from ingestguard.context import RedactionContext
 from ingestguard.detectors.analyzer import Finding
 from ingestguard.errors import InputError, PolicyViolation
 from ingestguard.io import FilePair, TableSource, list_inputs, resolve_inputs
 from ingestguard.pipeline import Engine, get_engine, protect_table, scan_source
-from ingestguard.policy import Policy
+from ingestguard.policy import Action, Policy
 from ingestguard.reports.evidence import Evidence
 from ingestguard.runs import evidence_paths, key_for, new_run, protect_pairs, run_evidence, scan_paths
 from ingestguard.transforms.spans import replace_spans
@@ -38,9 +39,24 @@ class Guard:
         """Entities in one string: type, start, end, score (and which recognizer)."""
         return self.engine.detector.analyze(text)
 
-    def redact_text(self, text: str) -> str:
-        """Protect one string the way a free-text cell is protected."""
-        return replace_spans(text, self.analyze_text(text), self.policy, self.engine.transforms)
+    def redact_text(self, text: str, *, context: RedactionContext | None = None) -> str:
+        """Protect one string the way a free-text cell is protected.
+
+        With a `context` (one per conversation), each entity the policy does not
+        `keep` becomes a placeholder such as `<PERSON_1>` instead, whatever its
+        action, and `context` remembers the value so `restore_text` can put it back.
+        """
+        findings = self.analyze_text(text)
+        if context is None:
+            return replace_spans(text, findings, self.policy, self.engine.transforms)
+        return context.redact(
+            text, [f for f in findings if self.policy.action_for(f.entity_type) is not Action.KEEP]
+        )
+
+    def restore_text(self, text: str, *, context: RedactionContext) -> str:
+        """A model's answer with the original value put back for every placeholder
+        `context` made; placeholders it did not make are left as they are."""
+        return context.restore(text)
 
     def scan(self, data: pd.DataFrame | pa.Table | str | Path) -> Evidence:
         """Classify every column and count findings; changes nothing."""

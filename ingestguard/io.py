@@ -208,11 +208,18 @@ def _inside(child: Path, parent: Path) -> bool:
 class StagedParquet:
     """A Parquet writer whose file only appears at the destination on commit."""
 
-    def __init__(self, destination: Path, schema: pa.Schema) -> None:
+    def __init__(
+        self,
+        destination: Path,
+        schema: pa.Schema,
+        encryption_properties: pq.FileEncryptionProperties | None = None,
+    ) -> None:
+        """`encryption_properties`: Parquet modular encryption of some columns
+        (encrypt_column; see column_encryption.ColumnEncryption.properties)."""
         self.destination = destination
         destination.parent.mkdir(parents=True, exist_ok=True)
         self.staging = destination.with_name(f".{destination.name}.{uuid.uuid4().hex[:12]}.partial")
-        self._writer = pq.ParquetWriter(self.staging, schema)
+        self._writer = pq.ParquetWriter(self.staging, schema, encryption_properties=encryption_properties)
         self.rows = 0
 
     def write(self, batch: pa.RecordBatch) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ingestguard.column_encryption import ColumnEncryption, passed_through
 from ingestguard.detectors.analyzer import Detector, Finding, merge_overlaps
 from ingestguard.detectors.columns import ColumnClass, ColumnPlan, is_text, plan_columns
 from ingestguard.detectors.text import count_entities, scan_text_column
@@ -276,10 +277,18 @@ def residual_scan(
 
 
 def protect_stream(
-    source: Source, plans: list[ColumnPlan], engine: Engine, progress: Progress | None = None
+    source: Source,
+    plans: list[ColumnPlan],
+    engine: Engine,
+    progress: Progress | None = None,
+    sealed: Sequence[str] = (),
 ) -> tuple[BatchProtector, Iterator[pa.RecordBatch], dict[str, Counter]]:
-    """Protected batches, verified one by one; residual counts fill in as they stream."""
-    protector = BatchProtector(plans, source.schema, engine)
+    """Protected batches, verified one by one; residual counts fill in as they stream.
+
+    `sealed`: the encrypt_column columns, which the sink encrypts. They pass
+    through unchanged and are left out of the re-scan (on disk they are ciphertext).
+    """
+    protector = BatchProtector(passed_through(plans, sealed), source.schema, engine)
     residual: dict[str, Counter] = {}
     encrypted = {
         p.name: p.entity
@@ -290,7 +299,8 @@ def protect_stream(
     def run() -> Iterator[pa.RecordBatch]:
         for batch in source.batches():
             out = protector(batch)
-            for column, counts in residual_scan(out, engine.patterns, encrypted).items():
+            scanned = out.drop_columns(list(sealed)) if sealed else out
+            for column, counts in residual_scan(scanned, engine.patterns, encrypted).items():
                 residual[column] = residual.get(column, Counter()) + counts
             if progress:
                 progress(batch.num_rows)
@@ -315,8 +325,13 @@ def protect_file(pair: FilePair, engine: Engine, progress: Progress | None = Non
     source = ParquetSource(pair.source)
     input_sha = source.sha256()
     plans = plan(source, engine)
-    protector, batches, residual = protect_stream(source, plans, engine, progress)
-    sink = StagedParquet(pair.destination, protector.schema)
+    sealed = ColumnEncryption.for_plans(plans, engine.keyring)
+    protector, batches, residual = protect_stream(
+        source, plans, engine, progress, sealed.columns if sealed else ()
+    )
+    sink = StagedParquet(
+        pair.destination, protector.schema, sealed.properties(engine.keyring) if sealed else None
+    )
     try:
         for batch in batches:
             sink.write(batch)
@@ -327,11 +342,12 @@ def protect_file(pair: FilePair, engine: Engine, progress: Progress | None = Non
     if file_sha256(pair.source) != input_sha:
         discard_staged(sink.staging)
         raise InputError(f"input changed while it was being protected: {pair.source}")
+    columns = describe_columns(plans, protector)
     return FileOutcome(
         input=str(pair.source),
         input_sha256=input_sha,
         rows=source.num_rows,
-        columns=describe_columns(plans, protector),
+        columns=sealed.annotate(columns) if sealed else columns,
         residual={c: dict(sorted(v.items())) for c, v in residual.items()},
         output=str(pair.destination),
         output_sha256=file_sha256(sink.staging),

@@ -30,6 +30,8 @@ class Action(StrEnum):
     REDACT = "redact"
     REPLACE = "replace"
     MASK = "mask"
+    # Only as a column override: the Parquet sink encrypts the column (column_encryption.py).
+    ENCRYPT_COLUMN = "encrypt_column"
     # Built only with a keyring (transforms/reversible.py, synthesize.py, generalize.py).
     TOKENIZE = "tokenize"
     FPE = "fpe"
@@ -42,6 +44,9 @@ class Action(StrEnum):
 
 # The actions built from the versioned keyring, not from the pseudonym key.
 KEYRING_ACTIONS = frozenset({Action.TOKENIZE, Action.FPE, Action.SYNTHESIZE, Action.GENERALIZE})
+
+# encrypt_column too: keyring versions wrap the data keys of its Parquet encryption.
+KEYRING_ACTIONS |= {Action.ENCRYPT_COLUMN}
 
 
 class _Strict(BaseModel):
@@ -383,6 +388,17 @@ class Policy(_Strict):
     def sha256(self) -> str:
         """Digest of the canonical JSON (RFC 8785) of the effective policy."""
         return hashlib.sha256(rfc8785.dumps(self.to_dict())).hexdigest()
+
+    @model_validator(mode="after")
+    def _encrypt_column_only_per_column(self) -> Policy:
+        entity = next((e for e, a in self.actions.items() if a == Action.ENCRYPT_COLUMN), None)
+        if entity or self.default_action == Action.ENCRYPT_COLUMN:
+            where = f"actions.{entity}" if entity else "default_action"
+            raise ValueError(
+                f"{where}: encrypt_column applies to whole columns only; "
+                "set it under columns: {<name>: {action: encrypt_column}}"
+            )
+        return self
 
 
 def _first_error(exc: ValidationError) -> str:

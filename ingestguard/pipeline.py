@@ -23,7 +23,7 @@ from ingestguard.column_encryption import ColumnEncryption, passed_through
 from ingestguard.detectors.analyzer import Detector, Finding, merge_overlaps
 from ingestguard.detectors.columns import ColumnClass, ColumnPlan, is_text, plan_columns
 from ingestguard.detectors.text import count_entities, scan_text_column
-from ingestguard.errors import InputError
+from ingestguard.errors import InputError, PolicyError
 from ingestguard.io import (
     FilePair,
     ParquetSource,
@@ -157,11 +157,18 @@ class BatchProtector:
         self.engine = engine
         self.schema = output_schema(schema, plans)
         self.counters = {p.name: ColumnCounters() for p in plans}
+        # shift_dates needs each row's subject, so it is applied per row, not per distinct value.
+        self._shifted = {
+            p.name
+            for p in plans
+            if p.column_class in (ColumnClass.ENTITY, ColumnClass.FORCED) and p.action == Action.SHIFT_DATES
+        }
+        self._subject = _subject_column(engine.policy, schema) if self._shifted else None
         self._column_transformers = {
             p.name: ColumnTransformer(engine.transforms[p.action], p.entity or "SENSITIVE")
             for p in plans
             if p.column_class in (ColumnClass.ENTITY, ColumnClass.FORCED)
-            and p.action not in (Action.KEEP, Action.DROP_COLUMN)
+            and p.action not in (Action.KEEP, Action.DROP_COLUMN, Action.SHIFT_DATES)
         }
 
     def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
@@ -169,7 +176,9 @@ class BatchProtector:
         for p, array in zip(self.plans, batch.columns, strict=True):
             if p.action == Action.DROP_COLUMN:
                 continue
-            if p.name in self._column_transformers:
+            if p.name in self._shifted:
+                arrays.append(self._shift_dates(p, array, batch))
+            elif p.name in self._column_transformers:
                 arrays.append(self._whole_column(p, array))
             elif p.column_class == ColumnClass.FREE_TEXT:
                 arrays.append(self._text(p, array, batch, self.engine.detector))
@@ -191,6 +200,16 @@ class BatchProtector:
         if not is_text(array.type):  # forced redact on a non-text column
             return pa.nulls(len(array), array.type)
         return self._column_transformers[p.name](array)
+
+    def _shift_dates(self, p: ColumnPlan, array: pa.Array, batch: pa.RecordBatch) -> pa.Array:
+        present = len(array) - array.null_count
+        counts = ColumnCounters(values_transformed=present)
+        if p.entity:
+            counts.findings[p.entity] = present
+        self.counters[p.name] += counts
+        shift = self.engine.transforms[Action.SHIFT_DATES]
+        subjects = batch.column(self._subject)
+        return shift.apply_rows(array, subjects, p.entity or "DATE_TIME").cast(array.type)
 
     def _text(
         self, p: ColumnPlan, array: pa.Array, batch: pa.RecordBatch | None, detector: Detector
@@ -255,14 +274,25 @@ class BatchProtector:
                 yield row, extra
 
 
+def _subject_column(policy: Policy, schema: pa.Schema) -> str:
+    """The column whose value in each row picks that row's date offset."""
+    name = policy.shift_dates.subject_column
+    if not name or name not in schema.names:
+        raise PolicyError(
+            f"shift_dates.subject_column '{name}' is not a column of the input; "
+            "name the column that identifies each row's subject"
+        )
+    return name
+
+
 def residual_scan(
     batch: pa.RecordBatch, patterns: Detector, encrypted: dict[str, str] | None = None
 ) -> dict[str, Counter]:
     """Re-scan every distinct string value of a protected batch with the pattern recognizers.
 
-    `encrypted`: entity columns format-preservingly encrypted, with their entity
-    type. Their values keep that entity's shape by design; only that entity is
-    not counted there (any other one still is).
+    `encrypted`: entity columns format-preservingly encrypted or date-shifted, with
+    their entity type. Their values keep that entity's shape by design; only that
+    entity is not counted there (any other one still is).
     """
     found: dict[str, Counter] = {}
     for name, array in zip(batch.schema.names, batch.columns, strict=True):
@@ -293,7 +323,7 @@ def protect_stream(
     encrypted = {
         p.name: p.entity
         for p in plans
-        if p.action == Action.FPE and p.column_class == ColumnClass.ENTITY and p.entity
+        if p.action in (Action.FPE, Action.SHIFT_DATES) and p.column_class == ColumnClass.ENTITY and p.entity
     }
 
     def run() -> Iterator[pa.RecordBatch]:

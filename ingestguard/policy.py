@@ -37,13 +37,17 @@ class Action(StrEnum):
     FPE = "fpe"
     SYNTHESIZE = "synthesize"
     GENERALIZE = "generalize"
+    # Needs `shift_dates.subject_column`: the row's subject picks the offset.
+    SHIFT_DATES = "shift_dates"
     PSEUDONYMIZE = "pseudonymize"
     DROP_COLUMN = "drop_column"
     KEEP = "keep"
 
 
 # The actions built from the versioned keyring, not from the pseudonym key.
-KEYRING_ACTIONS = frozenset({Action.TOKENIZE, Action.FPE, Action.SYNTHESIZE, Action.GENERALIZE})
+KEYRING_ACTIONS = frozenset(
+    {Action.TOKENIZE, Action.FPE, Action.SYNTHESIZE, Action.GENERALIZE, Action.SHIFT_DATES}
+)
 
 # encrypt_column too: keyring versions wrap the data keys of its Parquet encryption.
 KEYRING_ACTIONS |= {Action.ENCRYPT_COLUMN}
@@ -328,6 +332,11 @@ class Policy(_Strict):
             extra = sorted(set(getattr(self, field)) - active)
             if extra:
                 raise ValueError(f"{field} names {extra[0]}, which is not in 'entities'")
+        if Action.SHIFT_DATES in self._used_actions() and not self.shift_dates.subject_column:
+            raise ValueError(
+                "action shift_dates needs shift_dates.subject_column: the column that names "
+                "each row's subject (e.g. patient_id)"
+            )
         return self
 
     def active_entities(self) -> list[str]:
@@ -367,17 +376,17 @@ class Policy(_Strict):
     def action_for(self, entity: str) -> Action:
         return self.actions.get(entity, self.default_action)
 
+    def _used_actions(self) -> set[Action]:
+        used = {self.action_for(e) for e in self.active_entities()}
+        return used | {c.action for c in self.columns.values() if c.action}
+
     def uses_key(self) -> bool:
         """True when some configured action needs the pseudonymization key."""
-        used = {self.action_for(e) for e in self.active_entities()}
-        used |= {c.action for c in self.columns.values() if c.action}
-        return Action.PSEUDONYMIZE in used
+        return Action.PSEUDONYMIZE in self._used_actions()
 
     def uses_keyring(self) -> bool:
         """True when some configured action is built from the versioned keyring."""
-        used = {self.action_for(e) for e in self.active_entities()}
-        used |= {c.action for c in self.columns.values() if c.action}
-        return bool(used & KEYRING_ACTIONS)
+        return bool(self._used_actions() & KEYRING_ACTIONS)
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from ingestguard.keys import Key
 from ingestguard.policy import Action, Policy
 from ingestguard.transforms.crypto import Pseudonymizer
-from ingestguard.transforms.generalize import Generalizer
+from ingestguard.transforms.generalize import DateShifter, Generalizer, shift_date
 from ingestguard.transforms.reversible import FpeCipher, Tokenizer, VersionedKeys
 from ingestguard.transforms.synthesize import Synthesizer
 
@@ -162,6 +162,43 @@ class Generalize(Transform):
         return self.generalizer.generalize(entity, value)
 
 
+class ShiftDates(Transform):
+    """Dates moved by their row's subject's keyed offset. Only the pipeline knows
+    the row, so entity columns go through `apply_rows`; a date found inside
+    free text has no subject and is replaced (`<ENTITY>`), never passed through."""
+
+    name = Action.SHIFT_DATES
+
+    def __init__(self, shifter: DateShifter) -> None:
+        self.shifter = shifter
+
+    def apply(self, value: str, entity: str) -> str | None:
+        return f"<{entity}>"
+
+    def apply_rows(self, values: pa.Array, subjects: pa.Array, entity: str) -> pa.Array:
+        """Row by row: each value shifted by the offset of the subject in the same
+        row; unreadable dates and rows without a subject become `<ENTITY>`."""
+        if pa.types.is_dictionary(values.type):
+            values = values.cast(values.type.value_type)
+        if pa.types.is_dictionary(subjects.type):
+            subjects = subjects.cast(subjects.type.value_type)
+        subject_text = pc.cast(subjects, _TEXT).to_pylist()
+        offsets: dict[str, int] = {}
+        out: list[str | None] = []
+        for value, subject in zip(values.cast(_TEXT).to_pylist(), subject_text, strict=True):
+            if value is None:
+                out.append(None)
+            elif subject is None:
+                out.append(f"<{entity}>")
+            else:
+                days = offsets.get(subject)
+                if days is None:
+                    days = offsets[subject] = self.shifter.offset(subject)
+                moved = shift_date(value, days, self.shifter.date_formats)
+                out.append(f"<{entity}>" if moved is None else moved)
+        return pa.array(out, _TEXT)
+
+
 def _per_value(values: pa.Array, many: Callable[[list[str]], list[str]]) -> pa.Array:
     """`many` over the non-null values, nulls kept in place."""
     items = values.to_pylist()
@@ -173,7 +210,7 @@ def build_transforms(
     policy: Policy, key: Key | None, keyring: VersionedKeys | None = None
 ) -> dict[Action, Transform]:
     """The table of transforms a run uses; pseudonymization only with a key, and
-    tokenize, fpe, synthesize and generalize only with a keyring (they take its
+    tokenize, fpe, synthesize, generalize and shift_dates only with a keyring (they take its
     current version when built: one version per run).
 
     A scan passes no key: it transforms nothing, and must not generate a key file.
@@ -203,4 +240,6 @@ def build_transforms(
                 date_formats=gen.date_formats,
             )
         )
+        shift = policy.shift_dates
+        table[Action.SHIFT_DATES] = ShiftDates(DateShifter(keyring, shift.max_days, shift.date_formats))
     return table

@@ -342,6 +342,48 @@ def keys_rotate(policy: PolicyOpt = None) -> None:
         )
 
 
+@key_app.command("rekey")
+def keys_rekey(
+    input: Annotated[Path, typer.Argument(help="A protected Parquet file.")],
+    output: Annotated[Path, typer.Argument(help="Where to write the re-keyed file.")],
+    columns: Annotated[
+        str | None,
+        typer.Option("--columns", help="Token columns to re-key, C[,C...] (default: every string column)."),
+    ] = None,
+    fpe: Annotated[
+        str | None,
+        typer.Option(
+            "--fpe", help="FPE columns with the version they were encrypted with: COL:ENTITY@VERSION,..."
+        ),
+    ] = None,
+    policy: PolicyOpt = None,
+    ledger: Annotated[
+        Path | None,
+        typer.Option(
+            "--ledger", help="Ledger for the rekey record (default: the policy's, else the key home's)."
+        ),
+    ] = None,
+) -> None:
+    """Re-tokenize (and re-encrypt FPE columns) under the newest key version, so
+    older versions can be destroyed. Written atomically; recorded in the ledger."""
+    with _errors():
+        from ingestguard.rekey import ledger_path, rekey_file
+
+        pol, _ = _load_policy(policy)
+        record = rekey_file(input, output, pol, columns, fpe, ledger)
+        moved = sum(record["tokens_rekeyed"].values())
+        current = sum(record["tokens_already_current"].values())
+        values = sum(record["fpe_values_rekeyed"].values())
+        versions = ", ".join(f"v{v}" for v in record["from_versions"]) or "none"
+        out.print(
+            f"re-keyed {input} -> {output} under key version {record['to_version']}: "
+            f"{moved} tokens moved (from {versions}), {current} already current, {values} FPE values; "
+            f"recorded in {ledger_path(pol, ledger)}",
+            soft_wrap=True,
+            highlight=False,
+        )
+
+
 @key_app.command("destroy")
 def keys_destroy(
     version: Annotated[int, typer.Argument(help="The key version to destroy (see `keys list`).")],

@@ -26,6 +26,19 @@ def _table(headers: list[str], rows: list[list[object]]) -> list[str]:
     return lines
 
 
+def key_summary(key: dict[str, str | bool]) -> str:
+    """The run's key ids in one line: the pseudonym key and the keyring version, never material."""
+    parts = []
+    if "id" in key:
+        parts.append(f"pseudonym key `{key['id']}` ({key['source']})")
+    if "keyring_key_id" in key:
+        backend = key.get("keyring_backend", "")
+        parts.append(
+            f"keyring version {key['keyring_version']} `{key['keyring_key_id']}` ({backend} backend)"
+        )
+    return "; ".join(parts)
+
+
 def to_markdown(ev: Evidence) -> str:
     verdict = "PASSED" if ev.status == "passed" else "FAILED"
     lines = [
@@ -34,7 +47,7 @@ def to_markdown(ev: Evidence) -> str:
         f"- Started {ev.started_at.isoformat()}, finished {ev.finished_at.isoformat()} (UTC)",
         f"- Orchestrator: {ev.orchestrator}",
         f"- Policy sha256: `{ev.policy['sha256']}` ({ev.policy['source']})",
-        f"- Key: `{ev.key['id']}` ({ev.key['source']})" if ev.key else "- Key: none needed",
+        f"- Keys: {key_summary(ev.key)}" if ev.key else "- Key: none needed",
         "- Tools: " + ", ".join(f"{k} {v}" for k, v in ev.tool.items() if v),
         f"- Files: {ev.totals['files']}, rows: {ev.totals['rows']}, "
         f"values transformed: {ev.totals['values_transformed']}",
@@ -202,5 +215,6 @@ def to_html(ev: Evidence) -> str:
             chart=heat_map(ev),
             residual_total=sum(n for f in ev.files for found in f.residual.values() for n in found.values()),
             seconds=(ev.finished_at - ev.started_at).total_seconds(),
+            key_summary=key_summary(ev.key) if ev.key else "",
         )
     )

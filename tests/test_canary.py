@@ -129,3 +129,83 @@ def test_no_canary_in_any_file_output_or_log(workspace: Path, caplog: pytest.Log
     assert _leaks("\n".join(printed)) == []
     assert caplog.records, "nothing was logged at DEBUG: the log search proves nothing"
     assert _leaks("\n".join(r.getMessage() for r in caplog.records)) == []
+
+
+def test_no_value_or_key_material_from_the_key_and_reidentification_commands(
+    workspace: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """tokenize/fpe protect, keys rotate/rekey/destroy/list and an allowed detokenize:
+    no canary outside the re-identified file itself, and no key material anywhere."""
+    caplog.set_level(logging.DEBUG)
+    home = workspace / "home"
+    policy = workspace / "policy.yaml"
+    policy.write_text(
+        "actions: {EMAIL_ADDRESS: tokenize, US_SSN: fpe}\n"
+        "reidentification: {purposes: [fraud-investigation], entities: [EMAIL_ADDRESS, US_SSN]}\n"
+        f"ledger: {workspace / 'ev' / 'ledger.jsonl'}\n"
+    )
+    src, ev = workspace / "in" / "customers.parquet", workspace / "ev"
+    out, rekeyed, plain = (
+        workspace / "out.parquet",
+        workspace / "rekeyed.parquet",
+        workspace / "plain.parquet",
+    )
+    printed = [
+        _run(
+            ["protect", str(src), str(out), "--evidence-dir", str(ev), "--no-orchestrator", "-p", str(policy)]
+        ),
+        _run(["keys", "rotate", "-p", str(policy)]),
+        _run(
+            [
+                "keys",
+                "rekey",
+                str(out),
+                str(rekeyed),
+                "--columns",
+                "email,notes",
+                "--fpe",
+                "ssn:US_SSN@1",
+                "-p",
+                str(policy),
+            ]
+        ),
+        _run(["keys", "destroy", "1", "--yes", "-p", str(policy)]),
+        _run(["keys", "list", "-p", str(policy)]),
+        _run(
+            [
+                "detokenize",
+                str(rekeyed),
+                str(plain),
+                "--columns",
+                "email,notes,ssn:US_SSN@2",
+                "--purpose",
+                "fraud-investigation",
+                "--actor",
+                "auditor",
+                "-p",
+                str(policy),
+            ]
+        ),
+        _run(["verify", str(ev / "ledger.jsonl"), "--evidence", str(ev)]),
+    ]
+    restored = pq.read_table(plain)
+    assert restored.column("email").to_pylist() == EMAILS and restored.column("ssn").to_pylist() == SSNS
+    secrets = [(home / name).read_bytes().strip() for name in ("kek", "key") if (home / name).exists()] + [
+        line for line in (home / "signing_key.pem").read_bytes().splitlines() if b"-----" not in line
+    ]
+    assert secrets, "no key material found to search for"
+    secret_texts = [s.decode("ascii", "replace") for s in secrets if len(s) >= 16]
+    for path in workspace.rglob("*"):
+        if not path.is_file() or path.parent == home or path == src:
+            continue
+        data = path.read_bytes()
+        text = (
+            _readable(path.name, data)
+            if path.suffix != ".parquet"
+            else json.dumps(pq.read_table(path).to_pylist(), default=str)
+        )
+        assert [s for s in secret_texts if s in text] == [], path.name
+        if path != plain:
+            assert _leaks(text) == [], path.name
+    logs = "\n".join([*printed, *(r.getMessage() for r in caplog.records)])
+    assert _leaks(logs) == [] and [s for s in secret_texts if s in logs] == []

@@ -1,4 +1,10 @@
-"""Replacing findings inside free text, span by span."""
+"""Replacing findings inside free text, span by span.
+
+Format-preserving encryption is for entity columns, where a downstream schema
+needs the shape. Inside free text its output would look like the entity it
+hides, so no residual re-scan could tell a leak from a ciphertext: there an
+`fpe` entity is tokenized instead (reversible with the same keyring).
+"""
 
 from __future__ import annotations
 
@@ -18,7 +24,10 @@ def replace_spans(
     pieces, cursor = [], 0
     for f in findings:
         pieces.append(text[cursor : f.start])
-        replacement = transforms[policy.action_for(f.entity_type)].apply(text[f.start : f.end], f.entity_type)
+        action = policy.action_for(f.entity_type)
+        if action == Action.FPE:
+            action = Action.TOKENIZE
+        replacement = transforms[action].apply(text[f.start : f.end], f.entity_type)
         pieces.append(replacement or "")
         cursor = f.end
     pieces.append(text[cursor:])

@@ -358,9 +358,10 @@ def plan_columns(source: Source, policy: Policy, detector: Detector, patterns: D
                 Action.DROP_COLUMN,
                 Action.REDACT,
                 Action.KEEP,
+                Action.ENCRYPT_COLUMN,  # the sink encrypts the stored column, whatever its type
             ):
                 raise ScanError(
-                    f"column '{fld.name}' is {kind}; only drop_column, redact or keep apply to it"
+                    f"column '{fld.name}' is {kind}; only drop_column, redact, encrypt_column or keep apply to it"
                 )
             plans[fld.name] = ColumnPlan(
                 fld.name,

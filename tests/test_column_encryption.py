@@ -161,3 +161,15 @@ def test_the_kms_client_refuses_foreign_ids_and_altered_wrapped_keys(_home, tmp_
         pytest.raises(KeyringError, match="open the keyring that wrote it"),
     ):
         KeyringKmsClient(other).unwrap_key(wrapped, master)
+
+
+def test_a_numeric_column_is_encrypted_too(tmp_path) -> None:
+    src, dst = tmp_path / "n.in.parquet", tmp_path / "out" / "n.parquet"
+    pq.write_table(_table(), src)
+    policy = Policy(columns={"salary": {"action": "encrypt_column"}}, sampling={"size": 50, "seed": 1})
+    evidence = Guard(policy).protect_file(src, dst, evidence_dir=tmp_path / "evidence")
+    assert {c.name: c.action for c in evidence.files[0].columns}["salary"] == "encrypt_column"
+    assert pq.read_table(dst, columns=["id", "dept"]).num_rows == ROWS  # readable without keys
+    with pytest.raises(OSError):
+        pq.read_table(dst, columns=["salary"])
+    assert read_encrypted(dst, policy).column("salary").to_pylist() == _table().column("salary").to_pylist()

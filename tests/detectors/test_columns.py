@@ -274,7 +274,10 @@ def test_plan_columns_rejects_text_action_on_non_text(detector: Detector, patter
     table = pa.table({"id": pa.array([1, 2, 3], pa.int64())})
     with pytest.raises(ScanError) as info:
         plan_columns(TableSource(table), policy, detector, patterns)
-    assert str(info.value) == "column 'id' is int64; only drop_column, redact or keep apply to it"
+    assert (
+        str(info.value)
+        == "column 'id' is int64; only drop_column, redact, encrypt_column or keep apply to it"
+    )
 
 
 def test_plan_columns_on_demo_parquet(tmp_path: Path, detector: Detector, patterns: Detector) -> None:

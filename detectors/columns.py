@@ -359,9 +359,11 @@ def plan_columns(source: Source, policy: Policy, detector: Detector, patterns: D
                 Action.REDACT,
                 Action.KEEP,
                 Action.ENCRYPT_COLUMN,  # the sink encrypts the stored column, whatever its type
+                Action.SHIFT_DATES,  # date and timestamp columns move by whole days
             ):
                 raise ScanError(
-                    f"column '{fld.name}' is {kind}; only drop_column, redact, encrypt_column or keep apply to it"
+                    f"column '{fld.name}' is {kind}; only drop_column, redact, encrypt_column, "
+                    "shift_dates or keep apply to it"
                 )
             plans[fld.name] = ColumnPlan(
                 fld.name,

@@ -189,8 +189,9 @@ def _model_findings(text: str, spans: Sequence[ModelSpan], lower_case: bool) -> 
             end = sure[j].end
             scores.append(sure[j].score)
             has_street = has_street or sure[j].kind == "ADDRESS"
-        if has_street and not any(ch.isalpha() for ch in text[span.start : end]):
-            i = j + 1  # a house number alone ("12", 6' 1") is no address
+        words = text[span.start : end].split()
+        if has_street and (len(words) < 2 or not any(ch.isalpha() for ch in text[span.start : end])):
+            i = j + 1  # one word ("p1", "221B") or a number alone ("12", 6' 1") is no address
         elif has_street:
             score = round(sum(scores) / len(scores), 4)
             out.append(Finding("STREET_ADDRESS", span.start, end, score, NAMES_RECOGNIZER))

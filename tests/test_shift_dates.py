@@ -182,3 +182,47 @@ def test_shift_dates_without_a_subject_column_is_refused(policy: dict) -> None:
 
 def test_subject_column_set_without_the_action_is_fine() -> None:
     assert not Policy.from_dict({"shift_dates": {"subject_column": "patient_id"}}).uses_keyring()
+
+
+def test_date_and_timestamp_columns_move_by_whole_days_in_their_own_type(tmp_path, monkeypatch) -> None:
+    import pyarrow.parquet as pq
+
+    monkeypatch.setenv("INGESTGUARD_HOME", str(tmp_path / "home"))
+    policy = Policy.from_dict(
+        {
+            "columns": {"visit": {"action": "shift_dates"}, "seen_at": {"action": "shift_dates"}},
+            "shift_dates": {"subject_column": "patient", "max_days": 30},
+        }
+    )
+    table = pa.table(
+        {
+            "patient": ["p1", "p1", "p2", None],
+            "visit": pa.array(
+                [date(2024, 1, 1), date(2024, 1, 11), date(2024, 1, 1), date(2024, 2, 2)], pa.date32()
+            ),
+            "seen_at": pa.array(
+                [
+                    datetime(2024, 1, 1, 9),
+                    datetime(2024, 1, 11, 10),
+                    datetime(2024, 1, 1, 9),
+                    datetime(2024, 2, 2),
+                ],
+                pa.timestamp("us"),
+            ),
+        }
+    )
+    pq.write_table(table, tmp_path / "in.parquet")
+    evidence = Guard(policy).protect_file(
+        tmp_path / "in.parquet", tmp_path / "out.parquet", evidence_dir=tmp_path / "ev"
+    )
+    assert evidence.status == "passed"
+    out = pq.read_table(tmp_path / "out.parquet")
+    assert out.schema.field("visit").type == pa.date32() and out.schema.field("seen_at").type == pa.timestamp(
+        "us"
+    )
+    visits, seen = out.column("visit").to_pylist(), out.column("seen_at").to_pylist()
+    assert visits[1] - visits[0] == date(2024, 1, 11) - date(2024, 1, 1)  # a subject's interval survives
+    assert seen[1] - seen[0] == datetime(2024, 1, 11, 10) - datetime(2024, 1, 1, 9)
+    shift = visits[0] - date(2024, 1, 1)
+    assert 1 <= abs(shift.days) <= 30 and seen[0] - datetime(2024, 1, 1, 9) == shift  # one offset per subject
+    assert visits[3] is None and seen[3] is None  # no subject, no offset: the date is removed

@@ -183,6 +183,8 @@ class ShiftDates(Transform):
         if pa.types.is_dictionary(subjects.type):
             subjects = subjects.cast(subjects.type.value_type)
         subject_text = pc.cast(subjects, _TEXT).to_pylist()
+        if pa.types.is_temporal(values.type):
+            return self._shift_temporal(values, subject_text)
         offsets: dict[str, int] = {}
         out: list[str | None] = []
         for value, subject in zip(values.cast(_TEXT).to_pylist(), subject_text, strict=True):
@@ -197,6 +199,32 @@ class ShiftDates(Transform):
                 moved = shift_date(value, days, self.shifter.date_formats)
                 out.append(f"<{entity}>" if moved is None else moved)
         return pa.array(out, _TEXT)
+
+    def _shift_temporal(self, values: pa.Array, subjects: list[str | None]) -> pa.Array:
+        """Date and timestamp columns move by whole days in their own type; a row
+        without a subject has no offset to take, so its date is removed (null)."""
+        offsets: dict[str, int] = {}
+        days = []
+        for subject in subjects:
+            if subject is not None and subject not in offsets:
+                offsets[subject] = self.shifter.offset(subject)
+            days.append(None if subject is None else offsets[subject])
+        storage = pa.int32() if pa.types.is_date32(values.type) else pa.int64()
+        moved = pc.add(
+            values.view(storage) if values.type.bit_width == storage.bit_width else values.cast(storage),
+            pc.multiply(pa.array(days, storage), _units_per_day(values.type)),
+        )
+        return moved.cast(storage).view(values.type)
+
+
+def _units_per_day(data_type: pa.DataType) -> int:
+    """How many of a date or timestamp type's stored units make a day."""
+    if pa.types.is_date32(data_type):
+        return 1
+    if pa.types.is_date64(data_type):
+        return 86_400_000
+    per_second = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}[data_type.unit]
+    return 86_400 * per_second
 
 
 def _per_value(values: pa.Array, many: Callable[[list[str]], list[str]]) -> pa.Array:

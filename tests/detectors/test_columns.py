@@ -276,7 +276,7 @@ def test_plan_columns_rejects_text_action_on_non_text(detector: Detector, patter
         plan_columns(TableSource(table), policy, detector, patterns)
     assert (
         str(info.value)
-        == "column 'id' is int64; only drop_column, redact, encrypt_column or keep apply to it"
+        == "column 'id' is int64; only drop_column, redact, encrypt_column, shift_dates or keep apply to it"
     )
 
 

@@ -106,6 +106,7 @@ def test_an_org_word_outweighs_a_weak_reading_but_not_a_sure_person() -> None:
         ("call 4567 now", [("PHONE_NUMBER", "4567", 0.9)], []),  # too few digits for a phone
         ("Desk: 5551234567 ext 9", [("ADDRESS", "ext 9", 0.99)], []),  # a phone extension, no unit
         ("height 6' 1\" ok", [("ADDRESS", "6' 1", 0.7)], []),  # digits alone are no address
+        ("patient p1 seen", [("ADDRESS", "p1", 0.9)], []),  # one word is no address
         ('{"plan": "pro", "Tier": 2}', [("PERSON", "pro", 0.8)], []),  # lower case in capitalised text
         ("spoke with tanya mason today", [("PERSON", "tanya mason", 0.9)], [("PERSON", "tanya mason")]),
         ("Spoke with Tanya today", [("PERSON", "Tanya", 0.45)], []),  # under the model's threshold

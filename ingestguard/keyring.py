@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import fcntl
 import json
 import os
 import re
@@ -49,7 +48,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 
 from ingestguard.errors import KeyDestroyedError, KeyringError, KeyUnwrapError
-from ingestguard.keys import KEY_BYTES, key_home
+from ingestguard.filelock import exclusive
+from ingestguard.keys import KEY_BYTES, decode_key, key_home
 
 if TYPE_CHECKING:
     from ingestguard.policy import KeyringSettings, Policy
@@ -171,7 +171,7 @@ class EnvelopeBackend(_AesKwBackend):
     def __init__(self, kek_file: Path | None = None) -> None:
         encoded = os.environ.get(ENV_KEK)
         if encoded:
-            kek, source = _decode_kek(encoded, ENV_KEK), f"env:{ENV_KEK}"
+            kek, source = decode_key(encoded, ENV_KEK), f"env:{ENV_KEK}"
         elif kek_file is not None:
             kek, source = _read_kek_file(Path(kek_file)), f"file:{kek_file}"
         else:
@@ -211,16 +211,6 @@ BACKENDS: dict[str, Callable[[KeyringSettings, Path], KeyBackend]] = {
 }
 
 
-def _decode_kek(encoded: str, where: str) -> bytes:
-    try:
-        kek = base64.b64decode(encoded.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        raise KeyringError(f"{where} is not valid base64; make one with `ingestguard keys new`") from None
-    if len(kek) != KEY_BYTES:
-        raise KeyringError(f"{where} must decode to {KEY_BYTES} bytes, not {len(kek)}")
-    return kek
-
-
 def _read_kek_file(path: Path) -> bytes:
     try:
         if path.is_symlink():
@@ -237,7 +227,7 @@ def _read_kek_file(path: Path) -> bytes:
         raise KeyringError(
             f"key-encryption key {path} cannot be read as base64 text; check the file"
         ) from None
-    return _decode_kek(text, f"key-encryption key {path}")
+    return decode_key(text, f"key-encryption key {path}")
 
 
 def _load_or_make_kek(path: Path) -> bytes:
@@ -502,22 +492,8 @@ class Keyring:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(
-                self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600
-            )
-            lock = os.fdopen(fd, "r+")  # noqa: SIM115 (held below)
-        except OSError as exc:
-            raise KeyringError(
-                f"cannot lock the keyring {self.path} ({exc.strerror}); check the folder"
-            ) from None
-        with lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        with exclusive(self.path, KeyringError, "the keyring"):
+            yield
 
     def _write(self, state: dict[str, Any], scrub: str | None = None) -> None:
         """Temp file (0600, O_EXCL|O_NOFOLLOW), fsync, rename, fsync the folder.

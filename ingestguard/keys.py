@@ -64,7 +64,7 @@ def load_key(key_file: Path | None = None) -> Key:
     """Find the key: environment, then `key_file`, then the generated local key."""
     encoded = os.environ.get(ENV_KEY)
     if encoded:
-        return _make_key(_decode(encoded, ENV_KEY), source=f"env:{ENV_KEY}")
+        return _make_key(decode_key(encoded, ENV_KEY), source=f"env:{ENV_KEY}")
     if key_file is not None:
         return _read_key_file(Path(key_file), generated=False)
     path = default_key_path()
@@ -78,11 +78,12 @@ def _make_key(material: bytes, source: str, generated: bool = False) -> Key:
     return Key(key_id=f"igk_{digest.hex()}", source=source, generated=generated, material=material)
 
 
-def _decode(encoded: str, where: str) -> bytes:
+def decode_key(encoded: str, where: str) -> bytes:
+    """32 key bytes from base64 text, or a KeyringError naming `where` and the fix."""
     try:
         material = base64.b64decode(encoded.strip(), validate=True)
     except (binascii.Error, ValueError):
-        raise KeyringError(f"{where} is not valid base64; generate one with `ingestguard key new`") from None
+        raise KeyringError(f"{where} is not valid base64; generate one with `ingestguard keys new`") from None
     if len(material) != KEY_BYTES:
         raise KeyringError(f"{where} must decode to {KEY_BYTES} bytes, not {len(material)}")
     return material
@@ -101,7 +102,7 @@ def _read_key_file(path: Path, generated: bool) -> Key:
         raise KeyringError(
             f"key file {path} is not base64 text; generate one with `ingestguard key new`"
         ) from None
-    material = _decode(text, f"key file {path}")
+    material = decode_key(text, f"key file {path}")
     return _make_key(material, source=f"file:{path}", generated=generated)
 
 

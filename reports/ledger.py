@@ -20,7 +20,6 @@ record to the fsync of the new one, so two runs never take the same sequence.
 from __future__ import annotations
 
 import base64
-import fcntl
 import hashlib
 import json
 import os
@@ -38,6 +37,7 @@ from securesystemslib.exceptions import VerificationError
 from securesystemslib.signer import CryptoSigner, SSlibKey
 
 from ingestguard.errors import LedgerError
+from ingestguard.filelock import exclusive
 
 LEDGER_NAME = "ledger.jsonl"
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
@@ -89,19 +89,8 @@ class Ledger:
     def next_position(self) -> Iterator[Position]:
         """Lock the ledger and yield where the next record goes; the caller writes
         it with `append` before leaving the block."""
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            lock = open(self.path.with_name(self.path.name + ".lock"), "a")  # noqa: SIM115 (held below)
-        except OSError as exc:
-            raise LedgerError(
-                f"cannot open the ledger {self.path} ({exc.strerror}); check the path and its permissions"
-            ) from None
-        with lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield self._position()
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        with exclusive(self.path, LedgerError, "the ledger"):
+            yield self._position()
 
     def append(
         self,

@@ -75,7 +75,7 @@ def test_bad_base64_in_env_is_rejected(monkeypatch: pytest.MonkeyPatch, value: s
     monkeypatch.setenv(ENV_KEY, value)
     with pytest.raises(KeyringError) as info:
         load_key()
-    assert str(info.value) == "INGESTGUARD_KEY is not valid base64; generate one with `ingestguard key new`"
+    assert str(info.value) == "INGESTGUARD_KEY is not valid base64; generate one with `ingestguard keys new`"
 
 
 @pytest.mark.parametrize("size", [1, 16, 31, 33, 64])

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ingestguard.detectors.entities import COUNTRY_ENTITIES, SECRET_ENTITIES, SUPPORTED_ENTITIES
 from ingestguard.errors import PolicyError
+from ingestguard.transforms.generalize import DEFAULT_DATE_FORMATS, DEFAULT_KINDS
 
 EntityName = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")]
 Score = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -164,7 +165,6 @@ class FpeSettings(_Strict):
 
 
 GeneralizeKind = Literal["date", "age", "postal_code", "coordinates"]
-_DEFAULT_DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y", "%m/%d/%Y", "%Y%m%d"]
 
 
 def _check_date_formats(formats: list[str]) -> None:
@@ -176,16 +176,7 @@ def _check_date_formats(formats: list[str]) -> None:
 class GeneralizeSettings(_Strict):
     """What `generalize` does per kind, and which entity types are of which kind."""
 
-    kinds: dict[EntityName, GeneralizeKind] = Field(
-        default_factory=lambda: {
-            "DATE_OF_BIRTH": "date",
-            "DATE_TIME": "date",
-            "AGE": "age",
-            "US_ZIP_CODE": "postal_code",
-            "POSTAL_CODE": "postal_code",
-            "UK_POSTCODE": "postal_code",
-        }
-    )
+    kinds: dict[EntityName, GeneralizeKind] = Field(default_factory=lambda: dict(DEFAULT_KINDS))
     date: Literal["month", "year"] = "year"
     age_band: int = Field(default=10, ge=1, le=50)
     # Ages at or above this become one band ("90+"); null: no top band.
@@ -193,7 +184,7 @@ class GeneralizeSettings(_Strict):
     postal_chars: int = Field(default=3, ge=1, le=8)
     grid_degrees: float = Field(default=0.1, gt=0, le=90)
     # Tried in order; put "%d/%m/%Y" before "%m/%d/%Y" for day-first data.
-    date_formats: list[str] = Field(default_factory=lambda: list(_DEFAULT_DATE_FORMATS), min_length=1)
+    date_formats: list[str] = Field(default_factory=lambda: list(DEFAULT_DATE_FORMATS), min_length=1)
 
     @model_validator(mode="after")
     def _formats(self) -> GeneralizeSettings:
@@ -207,7 +198,7 @@ class ShiftDatesSettings(_Strict):
 
     subject_column: str | None = None
     max_days: int = Field(default=365, ge=1, le=3650)
-    date_formats: list[str] = Field(default_factory=lambda: list(_DEFAULT_DATE_FORMATS), min_length=1)
+    date_formats: list[str] = Field(default_factory=lambda: list(DEFAULT_DATE_FORMATS), min_length=1)
 
     @model_validator(mode="after")
     def _formats(self) -> ShiftDatesSettings:

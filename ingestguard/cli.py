@@ -367,7 +367,8 @@ def keys_rekey(
     """Re-tokenize (and re-encrypt FPE columns) under the newest key version, so
     older versions can be destroyed. Written atomically; recorded in the ledger."""
     with _errors():
-        from ingestguard.rekey import ledger_path, rekey_file
+        from ingestguard.rekey import rekey_file
+        from ingestguard.runs import event_ledger_path
 
         pol, _ = _load_policy(policy)
         record = rekey_file(input, output, pol, columns, fpe, ledger)
@@ -378,7 +379,7 @@ def keys_rekey(
         out.print(
             f"re-keyed {input} -> {output} under key version {record['to_version']}: "
             f"{moved} tokens moved (from {versions}), {current} already current, {values} FPE values; "
-            f"recorded in {ledger_path(pol, ledger)}",
+            f"recorded in {event_ledger_path(pol, ledger)}",
             soft_wrap=True,
             highlight=False,
         )
@@ -402,12 +403,11 @@ def keys_destroy(
     with _errors():
         from ingestguard.errors import KeyringError
         from ingestguard.keyring import Keyring, destroy_recorded
-        from ingestguard.keys import key_home
-        from ingestguard.reports.ledger import LEDGER_NAME
+        from ingestguard.runs import event_ledger_path
 
         pol, _ = _load_policy(policy)
         ring = Keyring.open(pol, create=False)
-        ledger_file = ledger or pol.ledger or key_home() / LEDGER_NAME
+        ledger_file = event_ledger_path(pol, ledger)
         entry = next((v for v in ring.versions() if v["version"] == version), None)
         if entry is None:
             ring.version(version)  # raises the typed "no such version" error

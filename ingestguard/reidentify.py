@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import getpass
 import re
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -25,9 +23,10 @@ import pyarrow.compute as pc
 
 from ingestguard.errors import PolicyError, TamperedTokenError, TokenError
 from ingestguard.keyring import Keyring
-from ingestguard.keys import key_home, load_signing_key
+from ingestguard.keys import load_signing_key
 from ingestguard.policy import Policy
-from ingestguard.reports.ledger import LEDGER_NAME, Ledger, Subject
+from ingestguard.reports.ledger import Subject, record_event
+from ingestguard.runs import event_ledger_path
 from ingestguard.transforms.reversible import FpeCipher, detokenize_many
 
 # A token anywhere in a value: whole entity-column cells and spans in free text.
@@ -189,10 +188,11 @@ def _first_row(indices: pa.Array, index: int) -> int:
 def _record(
     record: dict[str, object], policy: Policy, ledger_file: Path | None, source: Subject | None
 ) -> None:
-    path = ledger_file or policy.ledger or key_home() / LEDGER_NAME
-    ledger = Ledger(path, load_signing_key())
-    run_id = f"reid-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
-    with ledger.next_position() as position:
-        ledger.append(
-            position, kind="detokenize", run_id=run_id, subjects=[source] if source else [], details=record
-        )
+    record_event(
+        event_ledger_path(policy, ledger_file),
+        load_signing_key(),
+        kind="detokenize",
+        id_prefix="reid",
+        details=record,
+        subjects=[source] if source else [],
+    )

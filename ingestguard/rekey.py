@@ -25,11 +25,9 @@ be written, the output is not either.
 from __future__ import annotations
 
 import re
-import secrets
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,10 +46,11 @@ from ingestguard.io import (
     file_sha256,
 )
 from ingestguard.keyring import Keyring
-from ingestguard.keys import key_home, load_signing_key
+from ingestguard.keys import load_signing_key
 from ingestguard.policy import Policy
 from ingestguard.reidentify import _TOKEN_IN_TEXT
-from ingestguard.reports.ledger import LEDGER_NAME, Ledger, Subject
+from ingestguard.reports.ledger import Subject, record_event
+from ingestguard.runs import event_ledger_path
 from ingestguard.transforms.reversible import FpeCipher, Tokenizer, detokenize_many
 
 _TEXT = pa.large_string()
@@ -307,11 +306,6 @@ def rekey_table(
     return Rekeyed(out, record)
 
 
-def ledger_path(policy: Policy, ledger_file: str | Path | None = None) -> Path:
-    """--ledger, else the policy's ledger, else the key home's (as `keys destroy`)."""
-    return Path(ledger_file) if ledger_file else policy.ledger or key_home() / LEDGER_NAME
-
-
 def _batches(source: Source, rekeyer: Rekeyer) -> Iterator[pa.RecordBatch]:
     for batch in source.batches():
         yield rekeyer(batch)
@@ -320,10 +314,14 @@ def _batches(source: Source, rekeyer: Rekeyer) -> Iterator[pa.RecordBatch]:
 def _append(
     record: dict[str, Any], policy: Policy, ledger_file: str | Path | None, subjects: list[Subject]
 ) -> None:
-    ledger = Ledger(ledger_path(policy, ledger_file), load_signing_key())
-    run_id = f"rekey-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
-    with ledger.next_position() as position:
-        ledger.append(position, kind="rekey", run_id=run_id, subjects=subjects, details=record)
+    record_event(
+        event_ledger_path(policy, ledger_file),
+        load_signing_key(),
+        kind="rekey",
+        id_prefix="rekey",
+        details=record,
+        subjects=subjects,
+    )
 
 
 def _check_text(schema: pa.Schema, name: str, option: str) -> None:

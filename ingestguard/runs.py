@@ -15,7 +15,7 @@ from typing import Literal
 
 from ingestguard.errors import IngestGuardError, InputError, KeyringError, PolicyViolation
 from ingestguard.io import FilePair, ParquetSource
-from ingestguard.keys import Key, load_key, load_public_key, load_signing_key, signing_key_path
+from ingestguard.keys import Key, key_home, load_key, load_public_key, load_signing_key, signing_key_path
 from ingestguard.pipeline import (
     Engine,
     FileOutcome,
@@ -99,6 +99,12 @@ def finish_protect(
 def ledger_path(policy: Policy, evidence_path: Path) -> Path:
     """The policy's ledger, else `ledger.jsonl` beside the run's evidence."""
     return policy.ledger if policy.ledger is not None else evidence_path.parent / LEDGER_NAME
+
+
+def event_ledger_path(policy: Policy, override: str | Path | None = None) -> Path:
+    """Where events outside a protect run (detokenize, rekey, key disposal) are
+    recorded: `--ledger`, else the policy's ledger, else the key home's."""
+    return Path(override) if override else policy.ledger or key_home() / LEDGER_NAME
 
 
 def record_run(evidence: Evidence, ledger_file: Path, evidence_path: Path) -> Evidence:

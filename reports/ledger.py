@@ -23,6 +23,7 @@ import base64
 import hashlib
 import json
 import os
+import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -148,6 +149,24 @@ class Ledger:
             ) from None
         self._needs_newline = not ends_with_newline
         return Position(self.path, record["sequence"] + 1, line_sha256(last))
+
+
+def record_event(
+    path: Path,
+    signing_key: Ed25519PrivateKey,
+    *,
+    kind: str,
+    id_prefix: str,
+    details: dict[str, Any],
+    subjects: Sequence[Subject] = (),
+) -> str:
+    """Append one record of an event that is not a protect run (a detokenization,
+    a re-keying) under a fresh id `<id_prefix>-<UTC time>-<random>`; returns the id."""
+    run_id = f"{id_prefix}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
+    ledger = Ledger(path, signing_key)
+    with ledger.next_position() as position:
+        ledger.append(position, kind=kind, run_id=run_id, subjects=subjects, details=details)
+    return run_id
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:

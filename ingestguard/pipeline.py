@@ -80,7 +80,10 @@ _engines_lock = threading.Lock()
 def get_engine(policy: Policy, key: Key | None) -> Engine:
     """The process's engine for this policy and key (models load once per process)."""
     # A rotated keyring makes a new engine: new tokens use the new version.
-    version = Keyring.open(policy).current().key_id if policy.uses_keyring() else None
+    version = None
+    if policy.uses_keyring():
+        with Keyring.open(policy) as ring:  # closed again: an HSM session is not left open
+            version = ring.current().key_id
     cache_key = (policy.sha256(), key.key_id if key else None, version)
     with _engines_lock:
         if cache_key not in _engines:

@@ -27,10 +27,7 @@ from ingestguard.keys import load_signing_key
 from ingestguard.policy import Policy
 from ingestguard.reports.ledger import Subject, record_event
 from ingestguard.runs import event_ledger_path
-from ingestguard.transforms.reversible import FpeCipher, detokenize_many
-
-# A token anywhere in a value: whole entity-column cells and spans in free text.
-_TOKEN_IN_TEXT = re.compile(r"tok_[A-Z][A-Z0-9_]*_v[0-9]{1,9}_[A-Za-z0-9_-]+")
+from ingestguard.transforms.reversible import TOKEN, FpeCipher, detokenize_many
 
 
 @dataclass(frozen=True)
@@ -106,7 +103,7 @@ def reidentify_table(
     # Every entity type must be allowed before anything is decrypted.
     for request, column in plans:
         if request.fpe_entity is None:
-            entities |= {m.group().split("_v", 1)[0][4:] for m in _tokens(column)}
+            entities |= {m.group(1) for m in _tokens(column)}
     check_permission(policy, purpose, sorted(entities))
     for request, column in plans:
         if request.fpe_entity:
@@ -133,7 +130,7 @@ def reidentify_table(
 
 def _tokens(column: pa.Array) -> list[re.Match[str]]:
     distinct = pc.unique(column.drop_null()).to_pylist()
-    return [m for value in distinct for m in _TOKEN_IN_TEXT.finditer(value)]
+    return [m for value in distinct for m in TOKEN.finditer(value)]
 
 
 def _reverse_tokens(keyring: Keyring, name: str, column: pa.Array) -> tuple[pa.Array, set[int], int]:
@@ -146,7 +143,7 @@ def _reverse_tokens(keyring: Keyring, name: str, column: pa.Array) -> tuple[pa.A
         if value is None:
             plain.append(None)
             continue
-        found = list(_TOKEN_IN_TEXT.finditer(value))
+        found = list(TOKEN.finditer(value))
         try:
             pairs = detokenize_many(keyring, [m.group() for m in found])
         except TokenError as exc:
@@ -155,7 +152,7 @@ def _reverse_tokens(keyring: Keyring, name: str, column: pa.Array) -> tuple[pa.A
             raise type(exc)(
                 f"column {name}, row {row}: a token is {kind} ({exc}); nothing was written"
             ) from None
-        versions |= {int(m.group().split("_v", 1)[1].split("_", 1)[0]) for m in found}
+        versions |= {int(m.group(2)) for m in found}
         pieces, at = [], 0
         for match, (_, text) in zip(found, pairs, strict=True):
             pieces += [value[at : match.start()], text]

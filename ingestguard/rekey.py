@@ -48,10 +48,9 @@ from ingestguard.io import (
 from ingestguard.keyring import Keyring
 from ingestguard.keys import load_signing_key
 from ingestguard.policy import Policy
-from ingestguard.reidentify import _TOKEN_IN_TEXT
 from ingestguard.reports.ledger import Subject, record_event
 from ingestguard.runs import event_ledger_path
-from ingestguard.transforms.reversible import FpeCipher, Tokenizer, detokenize_many
+from ingestguard.transforms.reversible import TOKEN, FpeCipher, Tokenizer, detokenize_many
 
 _TEXT = pa.large_string()
 _FPE_SPEC = re.compile(r"([^:@]+):([A-Z][A-Z0-9_]*)@([0-9]{1,9})")
@@ -152,7 +151,7 @@ class Rekeyer:
     def _tokens(self, name: str, array: pa.Array) -> pa.Array:
         encoded = _encode(array)
         distinct = encoded.dictionary.to_pylist()
-        found = [list(_TOKEN_IN_TEXT.finditer(v)) if v is not None else [] for v in distinct]
+        found = [list(TOKEN.finditer(v)) if v is not None else [] for v in distinct]
         tokens = [m.group() for matches in found for m in matches]
         if not tokens:
             return array
@@ -185,7 +184,7 @@ class Rekeyer:
             rows = rows_per_value[index]
             pieces, at = [], 0
             for match in matches:
-                version = _version_of(match.group())
+                version = int(match.group(2))
                 if version == current:
                     self.counters.tokens_current[name] += rows
                 else:
@@ -335,7 +334,3 @@ def _encode(array: pa.Array) -> pa.DictionaryArray:
     if pa.types.is_dictionary(array.type):
         array = array.cast(array.type.value_type)
     return pc.dictionary_encode(array.cast(_TEXT))
-
-
-def _version_of(token: str) -> int:
-    return int(token.split("_v", 1)[1].split("_", 1)[0])

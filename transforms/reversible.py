@@ -54,7 +54,9 @@ TOKENIZE_PURPOSE = "tokenize"
 FPE_PURPOSE = "fpe"
 
 _BLOCK = 16
-_TOKEN = re.compile(r"tok_([A-Z][A-Z0-9_]*)_v([0-9]{1,9})_([A-Za-z0-9_-]+)")
+# A token: its entity type, key version and body. `fullmatch` checks one token;
+# `finditer` finds them whole or inside text (re-identification, re-keying).
+TOKEN = re.compile(r"tok_([A-Z][A-Z0-9_]*)_v([0-9]{1,9})_([A-Za-z0-9_-]+)")
 _AD_LABEL = b"ingestguard/token/v1"
 
 DIGITS = "0123456789"
@@ -171,7 +173,7 @@ def detokenize_many(
     sivs: dict[int, AESSIV] = {}
     out = []
     for i, token in enumerate(tokens):
-        match = _TOKEN.fullmatch(token) if isinstance(token, str) else None
+        match = TOKEN.fullmatch(token) if isinstance(token, str) else None
         if match is None:
             raise TamperedTokenError(f"token {i} is not a token of the form tok_<ENTITY>_v<N>_<base64url>")
         kind, version, body = match.group(1), int(match.group(2)), match.group(3)

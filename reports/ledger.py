@@ -141,7 +141,7 @@ class Ledger:
         if last is None:
             return Position(self.path, 0, GENESIS)
         try:
-            record = _record(last, -1)
+            record = record_at(last, -1)
         except LedgerError:
             raise LedgerError(
                 f"the last record of {self.path} is unreadable (a crash during an append?); check it with "
@@ -171,7 +171,7 @@ def record_event(
 
 def read_records(path: Path) -> list[dict[str, Any]]:
     """Every record's predicate (unverified), in order; for reports and packs."""
-    return [_record(line, i) for i, line in enumerate(_lines(path))]
+    return [record_at(line, i) for i, line in enumerate(read_lines(path))]
 
 
 def document_sha256(document: dict[str, Any]) -> str:
@@ -203,7 +203,7 @@ def verify(
     first, previous = 0, GENESIS
     if is_slice and lines:
         try:
-            start = _record(lines[0], 0)
+            start = record_at(lines[0], 0)
             first, previous = int(start["sequence"]), str(start["previous_sha256"])
         except (LedgerError, KeyError, TypeError, ValueError):
             return Verdict(False, 0, "record 0 of the slice: not a ledger record", 0)
@@ -212,7 +212,7 @@ def verify(
     for offset, line in enumerate(lines):
         index = first + offset
         problem = _check(line, index, previous, key)
-        predicate = _record(line, index) if problem is None else {}
+        predicate = record_at(line, index) if problem is None else {}
         if problem is None and predicate["run_id"] in held:
             problem = f"run {predicate['run_id']} is recorded twice"
         if problem:
@@ -288,7 +288,8 @@ def _check(line: bytes, index: int, previous: str, key: SSlibKey) -> str | None:
     return None
 
 
-def _record(line: bytes, index: int) -> dict[str, Any]:
+def record_at(line: bytes, index: int) -> dict[str, Any]:
+    """The predicate of one record line (unverified: `verify` checks it)."""
     try:
         envelope = json.loads(line)
         statement = json.loads(base64.b64decode(envelope["payload"]))
@@ -300,7 +301,8 @@ def _record(line: bytes, index: int) -> dict[str, Any]:
         ) from None
 
 
-def _lines(path: Path) -> list[bytes]:
+def read_lines(path: Path) -> list[bytes]:
+    """The ledger's record lines as stored (blank lines left out), unverified."""
     with open(path, "rb") as fh:
         return [line for line in fh.read().split(b"\n") if line.strip()]
 
@@ -316,5 +318,5 @@ def _tail(path: Path, tail: int = 65_536) -> tuple[bytes | None, bool]:
         chunk = fh.read()
     lines = [line for line in chunk.split(b"\n") if line.strip()]
     if size > tail and len(lines) < 2:  # one record longer than the tail: read it all
-        lines = _lines(path)
+        lines = read_lines(path)
     return (lines[-1] if lines else None), chunk.endswith(b"\n") or size == 0

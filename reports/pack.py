@@ -21,7 +21,6 @@ ids), ledger records (digests, ids) and the public key go in.
 
 from __future__ import annotations
 
-import base64
 import csv
 import hashlib
 import io
@@ -37,9 +36,8 @@ from typing import Any
 from ingestguard.errors import ExportError
 from ingestguard.reports import oscal
 from ingestguard.reports.controls import CATALOG
-from ingestguard.reports.ledger import document_sha256
+from ingestguard.reports.ledger import LEDGER_NAME, document_sha256, read_lines, record_at
 
-LEDGER_NAME = "ledger.jsonl"
 PACK_FORMAT = "ingestguard-audit-pack"
 PACK_VERSION = 1
 
@@ -126,8 +124,8 @@ def ledger_slice(path: Path, run_ids: set[str], period: Period) -> LedgerSlice |
     """
     if not path.is_file():
         return None
-    lines = [line for line in path.read_bytes().split(b"\n") if line.strip()]
-    records = [_predicate(line, i, path) for i, line in enumerate(lines)]
+    lines = read_lines(path)
+    records = [record_at(line, i) for i, line in enumerate(lines)]
     inside = [
         i
         for i, r in enumerate(records)
@@ -140,17 +138,6 @@ def ledger_slice(path: Path, run_ids: set[str], period: Period) -> LedgerSlice |
     return LedgerSlice(
         path, lines[lo : hi + 1], records[lo].get("sequence"), records[hi].get("sequence"), len(lines), held
     )
-
-
-def _predicate(line: bytes, index: int, path: Path) -> dict[str, Any]:
-    """The in-toto predicate inside one DSSE envelope line (not verified here: `verify` does that)."""
-    try:
-        statement = json.loads(base64.b64decode(json.loads(line)["payload"]))
-        return dict(statement["predicate"])
-    except (ValueError, KeyError, TypeError):
-        raise ExportError(
-            f"{path} record {index} is not a ledger record; run `ingestguard verify {path}`"
-        ) from None
 
 
 def _in_period(value: object, period: Period) -> bool:

@@ -82,12 +82,11 @@ def _key_source(path: Path | None):
             ) from None
 
     def from_machine() -> bytes | None:
-        from ingestguard import keys
+        from ingestguard.keys import signing_key_path, signing_public_key_pem
 
-        locate = getattr(keys, "signing_key_path", None)
-        if locate is None or not locate().is_file():
+        if not signing_key_path().is_file():
             return None  # no signing key here: nothing was signed with one
-        return keys.signing_public_key_pem()
+        return signing_public_key_pem()
 
     return from_file if path is not None else from_machine
 

@@ -451,7 +451,7 @@ def verify(
 ) -> None:
     """Check the ledger's signatures, links and sequence; exit 1 naming the first bad record."""
     with _errors():
-        from ingestguard.runs import verify_ledger
+        from ingestguard.verify import verify_ledger
 
         verdict = verify_ledger(ledger, evidence, public_key, is_slice)
         if not verdict.ok:

@@ -6,16 +6,15 @@ puts a task around `protect_file` per input file.
 
 from __future__ import annotations
 
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from ingestguard.errors import IngestGuardError, InputError, KeyringError, PolicyViolation
+from ingestguard.errors import IngestGuardError, PolicyViolation
 from ingestguard.io import FilePair, ParquetSource
-from ingestguard.keys import Key, key_home, load_key, load_public_key, load_signing_key, signing_key_path
+from ingestguard.keys import Key, key_home, load_key, load_signing_key
 from ingestguard.pipeline import (
     Engine,
     FileOutcome,
@@ -29,7 +28,7 @@ from ingestguard.pipeline import (
 )
 from ingestguard.policy import Policy
 from ingestguard.reports.evidence import Evidence, LedgerPosition, NotScanned, build_evidence
-from ingestguard.reports.ledger import LEDGER_NAME, Ledger, Position, Subject, Verdict, verify
+from ingestguard.reports.ledger import LEDGER_NAME, Ledger, Position, Subject
 from ingestguard.reports.render import to_html, to_markdown
 
 
@@ -226,32 +225,3 @@ def run_evidence(
         key=engine.key_evidence() if mode == "protect" else None,
         nlp_model=engine.detector.model_info(),
     )
-
-
-def verify_ledger(
-    ledger: Path, evidence_dir: Path | None = None, public_key: Path | None = None, is_slice: bool = False
-) -> Verdict:
-    """`ingestguard verify`: the ledger against a public key (an auditor's copy,
-    or this machine's signing key), and, with `evidence_dir`, against every
-    evidence document there, so that records cut from the end are caught."""
-    if public_key is not None:
-        key = load_public_key(public_key)
-    elif signing_key_path().exists():
-        key = load_signing_key(generate=False).public_key()
-    else:
-        raise KeyringError("no signing key on this machine; pass the ledger's key with --public-key")
-    documents = []
-    if evidence_dir is not None:
-        if not evidence_dir.is_dir():
-            raise InputError(f"evidence directory not found: {evidence_dir}")
-        for path in sorted(evidence_dir.glob("*.evidence.json")):
-            try:
-                document = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                document = None
-            if not isinstance(document, dict):
-                raise InputError(
-                    f"{path} is not an evidence document; it cannot be checked against the ledger"
-                )
-            documents.append(document)
-    return verify(ledger, key, documents, is_slice)

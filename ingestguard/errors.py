@@ -69,3 +69,13 @@ class TokenKeyVersionError(TokenError):
 
 class FpeDomainError(IngestGuardError):
     """A value cannot be format-preserving encrypted: too short, or not of the expected form."""
+
+
+class UnprotectedDataError(IngestGuardError):
+    """The training gate found no passing, signed ledger record for this data under the current policy."""
+
+    exit_code = 1
+
+
+class StreamNotFinishedError(IngestGuardError):
+    """A stream's evidence was asked for before the stream was read to its end (and so verified)."""

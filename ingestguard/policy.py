@@ -8,7 +8,6 @@ file must fail loudly, never be ignored silently.
 from __future__ import annotations
 
 import hashlib
-import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -18,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ingestguard.detectors.entities import COUNTRY_ENTITIES, SECRET_ENTITIES, SUPPORTED_ENTITIES
+from ingestguard.detectors.linear_regex import compile_linear
 from ingestguard.errors import PolicyError
 from ingestguard.transforms.generalize import DEFAULT_DATE_FORMATS, DEFAULT_KINDS
 
@@ -96,10 +96,15 @@ class CustomRecognizer(_Strict):
 
     @model_validator(mode="after")
     def _compiles(self) -> CustomRecognizer:
+        # Matched by RE2 (linear time), so a pattern prone to catastrophic
+        # backtracking cannot stall a run; what RE2 cannot run is refused here.
         try:
-            re.compile(self.regex)
-        except re.error as exc:
-            raise ValueError(f"regex for {self.entity} does not compile ({exc.msg})") from None
+            compile_linear(self.regex)
+        except ValueError as exc:
+            raise ValueError(
+                f"regex for {self.entity} cannot run under RE2 ({exc}); rewrite it without "
+                "backreferences, lookarounds, possessive or atomic groups"
+            ) from None
         return self
 
 

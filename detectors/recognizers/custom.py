@@ -1,4 +1,4 @@
-"""Recognizers the policy defines: the user's regexes and deny lists.
+"""Recognizers the policy defines: the user's regexes (run by RE2) and deny lists.
 
 Context words are checked here, within the value, because the column sweeps
 do not run Presidio's context enhancer. A user's regex is also used as the
@@ -12,10 +12,11 @@ from collections.abc import Callable
 import pyarrow as pa
 import pyarrow.compute as pc
 import regex
-from presidio_analyzer import Pattern, PatternRecognizer, RecognizerResult
+from presidio_analyzer import EntityRecognizer, PatternRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from stdnum import bic, iban, isbn, luhn
 
+from ingestguard.detectors.linear_regex import compile_linear
 from ingestguard.detectors.recognizers.spec import RecognizerSpec
 from ingestguard.policy import CustomRecognizer, Policy
 
@@ -26,34 +27,51 @@ VALIDATORS: dict[str, Callable[[str], bool]] = {
     "isbn": isbn.is_valid,
 }
 MATCH_ANY = ""
+VALUE_GROUP = "value"
 
 
-class PolicyRegexRecognizer(PatternRecognizer):
+class PolicyRegexRecognizer(EntityRecognizer):
+    """The user's regex, matched by RE2 (see `linear_regex`): no pattern and no
+    cell can make it backtrack for ever, and no match is dropped on a timeout
+    (Presidio's own pattern matching gives up silently after one)."""
+
     def __init__(self, rule: CustomRecognizer) -> None:
         self.rule = rule
+        self._regex = compile_linear(rule.regex)
+        # RE2 has no lookbehind: `TC(?P<value>\d{16})` reports and validates
+        # only the digits, where a backtracking engine would write `(?<=TC)\d{16}`.
+        self._value_group = self._regex.groupindex.get(VALUE_GROUP, 0)
         super().__init__(
-            supported_entity=rule.entity,
-            patterns=[Pattern(f"policy {rule.entity}", rule.regex, rule.score)],
+            supported_entities=[rule.entity],
             context=list(rule.context),
             name=f"Policy{rule.entity.title().replace('_', '')}Recognizer",
         )
+
+    def load(self) -> None:
+        """Nothing to load: the pattern is compiled in the constructor."""
 
     def validate_result(self, pattern_text: str) -> bool | None:
         check = VALIDATORS.get(self.rule.validator)
         return None if check is None else check(pattern_text)
 
     def analyze(
-        self,
-        text: str,
-        entities: list[str],
-        nlp_artifacts: NlpArtifacts | None = None,
-        regex_flags: int | None = None,
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
         if self.rule.context and not any(
             regex.search(rf"\b{regex.escape(w)}\b", text, regex.IGNORECASE) for w in self.rule.context
         ):
             return []
-        return super().analyze(text, entities, nlp_artifacts, regex_flags)
+        results = []
+        for match in self._regex.finditer(text):
+            start, end = match.span(self._value_group)
+            if start == end:
+                continue
+            # A validator decides alone, as in Presidio: a checksum beats the rule's score.
+            valid = self.validate_result(text[start:end])
+            score = self.rule.score if valid is None else (self.MAX_SCORE if valid else self.MIN_SCORE)
+            if score > self.MIN_SCORE:
+                results.append(RecognizerResult(self.rule.entity, start, end, score))
+        return results
 
 
 def _re2_or_any(pattern: str) -> str:

@@ -68,9 +68,14 @@ class Engine:
         return out or None
 
 
+# A worker process of a pool (ingestguard.workers) sets this to 1: its sibling
+# workers already use the other cores.
+MAX_NER_PROCESSES = 4
+
+
 def ner_processes() -> int:
-    """NER worker processes for large batches: one per core, at most four."""
-    return max(1, min(4, len(os.sched_getaffinity(0))))
+    """NER worker processes for large batches: one per core, at most MAX_NER_PROCESSES."""
+    return max(1, min(MAX_NER_PROCESSES, len(os.sched_getaffinity(0))))
 
 
 _engines: dict[tuple[str, str | None, str | None], Engine] = {}
@@ -353,11 +358,14 @@ def describe_columns(plans: list[ColumnPlan], protector: BatchProtector | None) 
     return columns
 
 
-def protect_file(pair: FilePair, engine: Engine, progress: Progress | None = None) -> FileOutcome:
-    """Protect one Parquet file into a staged output beside its destination."""
+def protect_file(
+    pair: FilePair, engine: Engine, progress: Progress | None = None, plans: list[ColumnPlan] | None = None
+) -> FileOutcome:
+    """Protect one Parquet file into a staged output beside its destination.
+    `plans`: the file's column plans when already made (a plan cache)."""
     source = ParquetSource(pair.source)
     input_sha = source.sha256()
-    plans = plan(source, engine)
+    plans = plans if plans is not None else plan(source, engine)
     sealed = ColumnEncryption.for_plans(plans, engine.keyring)
     protector, batches, residual = protect_stream(
         source, plans, engine, progress, sealed.columns if sealed else ()

@@ -146,6 +146,8 @@ def _append_record(ledger: Ledger, position: Position, evidence: Evidence, evide
             "evidence": evidence_path.name,
             "evidence_sha256": evidence.evidence_sha256,
             "policy_sha256": evidence.policy.get("sha256", ""),
+            # Which subjects are outputs: the training gate (gate.py) vouches only for those.
+            "output_sha256": sorted({f.output_sha256 for f in evidence.files if f.output_sha256}),
         },
     )
 

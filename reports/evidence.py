@@ -62,6 +62,42 @@ class NotScanned(_Doc):
     reason: str
 
 
+class CanaryEntityEvidence(_Doc):
+    injected: int
+    found: int
+    recall: float | None
+
+
+class CanaryEvidence(_Doc):
+    """Recall the run measured on synthetic values planted in copies of its free text
+    (canary.py): counts per entity type, and the verdict against `min_recall`."""
+
+    per_batch: int
+    min_recall: float | None
+    injected: int
+    found: int
+    recall: float | None
+    entities: dict[str, CanaryEntityEvidence]
+    status: Literal["passed", "failed"]
+    failure: str | None
+
+
+class KAnonymityEvidence(_Doc):
+    """Re-identification risk of the output over the policy's quasi-identifiers
+    (kanonymity.py): the smallest group and the share of rows in groups under k."""
+
+    quasi_identifiers: list[str]
+    k: int
+    max_share_below_k: float
+    rows: int
+    groups: int
+    smallest_group: int | None
+    rows_below_k: int
+    share_below_k: float
+    status: Literal["passed", "failed"]
+    failure: str | None
+
+
 class LedgerPosition(_Doc):
     """Where the run's record sits in the hash-chained ledger."""
 
@@ -86,6 +122,8 @@ class Evidence(_Doc):
     not_scanned: list[NotScanned]
     totals: dict[str, int | dict[str, int]]
     verify: dict[str, str | dict[str, int]]
+    canary: CanaryEvidence | None = None
+    k_anonymity: KAnonymityEvidence | None = None
     ledger: LedgerPosition | None = None
     controls: list[ControlEvidence] = []
     evidence_sha256: str = ""
@@ -100,6 +138,17 @@ class Evidence(_Doc):
         doc = self.model_copy(update={"controls": control_results(self)})
         body = doc.model_dump(mode="json", exclude={"evidence_sha256"})
         return doc.model_copy(update={"evidence_sha256": hashlib.sha256(rfc8785.dumps(body)).hexdigest()})
+
+    def with_self_checks(
+        self, canary: CanaryEvidence | None, k_anonymity: KAnonymityEvidence | None
+    ) -> Evidence:
+        """This document with the run's own measurements; a failed one fails the run."""
+        failures = [self.failure] if self.failure else []
+        failures += [check.failure for check in (canary, k_anonymity) if check and check.failure]
+        update = {"canary": canary, "k_anonymity": k_anonymity, "failure": "; ".join(failures) or None}
+        if failures:
+            update["status"] = "failed"
+        return self.model_copy(update=update).seal()
 
     def with_ledger(self, position: LedgerPosition) -> Evidence:
         """This document at its place in the ledger, controls re-evaluated and re-sealed."""
@@ -164,7 +213,10 @@ def build_evidence(
     nlp_model: dict[str, str],
 ) -> Evidence:
     """Assemble counts and outcomes into the evidence document; `seal` adds the control results."""
-    file_docs = [FileEvidence.model_validate({k: v for k, v in f.items() if k != "staging"}) for f in files]
+    file_docs = [
+        FileEvidence.model_validate({k: v for k, v in f.items() if k not in ("staging", "canary")})
+        for f in files
+    ]
     findings: dict[str, int] = {}
     residual: dict[str, int] = {}
     transformed = 0

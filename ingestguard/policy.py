@@ -16,6 +16,7 @@ import rfc8785
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ingestguard.canary import CANARY_ENTITIES
 from ingestguard.detectors.entities import COUNTRY_ENTITIES, SECRET_ENTITIES, SUPPORTED_ENTITIES
 from ingestguard.detectors.linear_regex import compile_linear
 from ingestguard.errors import PolicyError
@@ -211,6 +212,36 @@ class ShiftDatesSettings(_Strict):
         return self
 
 
+class CanarySettings(_Strict):
+    """Synthetic values from reserved test ranges planted into copies of free-text
+    values, so each run measures its own recall (canary.py); the output never
+    holds them. `entities` empty: every type the policy looks for that has canaries."""
+
+    enabled: bool = False
+    per_batch: int = Field(default=20, ge=1, le=1000)
+    # Below this recall for any injected entity type the run fails.
+    min_recall: Score | None = None
+    entities: list[EntityName] = Field(default_factory=list)
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _known(self) -> CanarySettings:
+        unknown = sorted(set(self.entities) - set(CANARY_ENTITIES))
+        if unknown:
+            raise ValueError(f"no canary values for {unknown[0]}; use some of {sorted(CANARY_ENTITIES)}")
+        return self
+
+
+class KAnonymitySettings(_Strict):
+    """Re-identification risk of the output over these quasi-identifier columns
+    (kanonymity.py): rows in groups smaller than `k` may be at most
+    `max_share_below_k` of all rows. No columns: not measured."""
+
+    quasi_identifiers: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
+    k: int = Field(default=5, ge=2)
+    max_share_below_k: Score = 0.0
+
+
 class ColumnOverride(_Strict):
     """Force an action on a whole column, or leave it out of scanning."""
 
@@ -288,6 +319,8 @@ class Policy(_Strict):
     # ledger.jsonl in the run's evidence directory.
     ledger: Path | None = None
     reidentification: ReidentificationSettings = ReidentificationSettings()
+    canary: CanarySettings = CanarySettings()
+    k_anonymity: KAnonymitySettings = KAnonymitySettings()
     # Every national identifier of these countries (ISO 3166 alpha-2), in
     # addition to `entities`.
     countries: list[str] = Field(default_factory=list)

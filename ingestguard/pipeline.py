@@ -19,6 +19,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ingestguard.canary import CanaryProbe
 from ingestguard.column_encryption import ColumnEncryption, passed_through
 from ingestguard.detectors.analyzer import Detector, Finding, merge_overlaps
 from ingestguard.detectors.columns import ColumnClass, ColumnPlan, is_text, plan_columns
@@ -34,6 +35,7 @@ from ingestguard.io import (
     discard_staged,
     file_sha256,
 )
+from ingestguard.kanonymity import check_columns
 from ingestguard.keyring import Keyring
 from ingestguard.keys import Key
 from ingestguard.policy import Action, Policy
@@ -122,6 +124,10 @@ class FileOutcome:
     output_sha256: str | None = None
     output_rows: int = 0
     staging: str | None = None
+    # Canaries planted and found per entity type (canary.py).
+    canary: dict[str, dict[str, int]] = field(default_factory=dict)
+    # The in-memory output of the library path, for checks over the output; not serialized.
+    table: pa.Table | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict:
         return {
@@ -134,6 +140,7 @@ class FileOutcome:
             "columns": self.columns,
             "residual": self.residual,
             "staging": self.staging,
+            "canary": self.canary,
         }
 
     @classmethod
@@ -320,12 +327,16 @@ def protect_stream(
     engine: Engine,
     progress: Progress | None = None,
     sealed: Sequence[str] = (),
+    canary: CanaryProbe | None = None,
 ) -> tuple[BatchProtector, Iterator[pa.RecordBatch], dict[str, Counter]]:
     """Protected batches, verified one by one; residual counts fill in as they stream.
 
     `sealed`: the encrypt_column columns, which the sink encrypts. They pass
     through unchanged and are left out of the re-scan (on disk they are ciphertext).
+    `canary`: measures recall on copies of the free-text columns' values.
     """
+    check_columns(engine.policy.k_anonymity, source.schema, source.name)
+    texts = [p.name for p in plans if p.column_class == ColumnClass.FREE_TEXT]
     protector = BatchProtector(passed_through(plans, sealed), source.schema, engine)
     residual: dict[str, Counter] = {}
     encrypted = {
@@ -336,6 +347,8 @@ def protect_stream(
 
     def run() -> Iterator[pa.RecordBatch]:
         for batch in source.batches():
+            for name in texts if canary else ():
+                canary.probe(batch.column(name))
             out = protector(batch)
             scanned = out.drop_columns(list(sealed)) if sealed else out
             for column, counts in residual_scan(scanned, engine.patterns, encrypted).items():
@@ -367,8 +380,9 @@ def protect_file(
     input_sha = source.sha256()
     plans = plans if plans is not None else plan(source, engine)
     sealed = ColumnEncryption.for_plans(plans, engine.keyring)
+    canary = CanaryProbe.for_policy(engine.policy.canary, engine.detector)
     protector, batches, residual = protect_stream(
-        source, plans, engine, progress, sealed.columns if sealed else ()
+        source, plans, engine, progress, sealed.columns if sealed else (), canary
     )
     sink = StagedParquet(
         pair.destination, protector.schema, sealed.properties(engine.keyring) if sealed else None
@@ -394,6 +408,7 @@ def protect_file(
         output_sha256=file_sha256(sink.staging),
         output_rows=ParquetSource(sink.staging).num_rows,
         staging=str(sink.staging),
+        canary=canary.counts.to_dict() if canary else {},
     )
 
 
@@ -401,7 +416,8 @@ def protect_table(table: pa.Table, engine: Engine, name: str = "<table>") -> tup
     """The in-memory path of the library: same stages, Arrow table in and out."""
     source = TableSource(table, name)
     plans = plan(source, engine)
-    protector, batches, residual = protect_stream(source, plans, engine)
+    canary = CanaryProbe.for_policy(engine.policy.canary, engine.detector)
+    protector, batches, residual = protect_stream(source, plans, engine, canary=canary)
     out = pa.Table.from_batches(list(batches), schema=protector.schema)
     outcome = FileOutcome(
         input=name,
@@ -411,6 +427,8 @@ def protect_table(table: pa.Table, engine: Engine, name: str = "<table>") -> tup
         residual={c: dict(sorted(v.items())) for c, v in residual.items()},
         output=name,
         output_rows=out.num_rows,
+        canary=canary.counts.to_dict() if canary else {},
+        table=out,
     )
     return out, outcome
 
@@ -421,6 +439,7 @@ def scan_source(source: Source, engine: Engine, progress: Progress | None = None
     counters = {p.name: ColumnCounters() for p in plans}
     text_columns = [p.name for p in plans if p.column_class == ColumnClass.FREE_TEXT]
     entity_columns = [p for p in plans if p.column_class == ColumnClass.ENTITY]
+    canary = CanaryProbe.for_policy(engine.policy.canary, engine.detector)
     for batch in source.batches([*text_columns, *(p.name for p in entity_columns)]):
         for p in entity_columns:
             present = batch.num_rows - batch.column(p.name).null_count
@@ -428,6 +447,8 @@ def scan_source(source: Source, engine: Engine, progress: Progress | None = None
         for name in text_columns:
             scan = scan_text_column(batch.column(name), engine.detector)
             counters[name].findings.update(scan.entity_counts())
+            if canary:
+                canary.probe(batch.column(name))
         if progress:
             progress(batch.num_rows)
     columns = []
@@ -437,7 +458,12 @@ def scan_source(source: Source, engine: Engine, progress: Progress | None = None
         entry["values_transformed"] = 0
         columns.append(entry)
     return FileOutcome(
-        input=source.name, input_sha256=source.sha256(), rows=source.num_rows, columns=columns, residual={}
+        input=source.name,
+        input_sha256=source.sha256(),
+        rows=source.num_rows,
+        columns=columns,
+        residual={},
+        canary=canary.counts.to_dict() if canary else {},
     )
 
 

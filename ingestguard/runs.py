@@ -12,8 +12,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+from ingestguard.canary import run_canary
 from ingestguard.errors import IngestGuardError, PolicyViolation
 from ingestguard.io import FilePair, ParquetSource
+from ingestguard.kanonymity import output_k_anonymity
 from ingestguard.keys import Key, key_home, load_key, load_signing_key
 from ingestguard.pipeline import (
     Engine,
@@ -214,7 +216,7 @@ def run_evidence(
     ctx: RunContext, mode: Literal["protect", "scan"], outcomes: list[FileOutcome], engine: Engine
 ) -> Evidence:
     """The run's evidence from its outcomes; the verdict follows from them."""
-    return build_evidence(
+    evidence = build_evidence(
         run_id=ctx.run_id,
         mode=mode,
         orchestrator=ctx.orchestrator,
@@ -227,3 +229,5 @@ def run_evidence(
         key=engine.key_evidence() if mode == "protect" else None,
         nlp_model=engine.detector.model_info(),
     )
+    k_anonymity = output_k_anonymity(ctx.policy.k_anonymity, outcomes) if mode == "protect" else None
+    return evidence.with_self_checks(run_canary(ctx.policy.canary, outcomes), k_anonymity)

@@ -59,10 +59,11 @@ def test_directory_mirrors_nested_tree_and_takes_only_parquet(tmp_path: Path) ->
     ]
 
 
-def test_directory_without_parquet_files(tmp_path: Path) -> None:
+def test_directory_without_data_files(tmp_path: Path) -> None:
     (tmp_path / "in").mkdir()
-    (tmp_path / "in" / "x.csv").write_text("a,b\n")
-    with pytest.raises(InputError, match="no .parquet files found under directory"):
+    (tmp_path / "in" / "x.txt").write_text("a,b\n")
+    (tmp_path / "in" / "evidence.json").write_text("{}\n")  # .json only when named
+    with pytest.raises(InputError, match="no .parquet, .jsonl or .csv files found under directory"):
         resolve_inputs(tmp_path / "in", tmp_path / "out")
 
 

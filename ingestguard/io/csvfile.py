@@ -1,0 +1,151 @@
+"""CSV files: a header row, then records; read as Arrow batches, written with
+pyarrow's CSVWriter in the same column order under the same header.
+
+Every column is read as a string. Type inference would turn `007` into 7 and a
+ZIP code or an account number into a number, changing the data the guard is
+meant to pass through unchanged (and numbers would escape the text scan).
+Empty fields stay empty strings, since CSV has no null. Quoted values may hold
+line breaks. The writer quotes every string value (CSVWriter's "needed" style),
+so a protected file has the input's records but not necessarily its bytes.
+
+pyarrow's parse errors quote the offending record, so they are never passed on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO
+
+import pyarrow as pa
+import pyarrow.csv as pcsv
+
+from ingestguard.errors import InputError
+from ingestguard.io.paths import file_sha256
+from ingestguard.io.staging import StagedSink
+from ingestguard.io.table import check_columns, take_from_stream
+
+MIN_BLOCK = 1 << 20
+
+
+def _longest_line(path: Path) -> int:
+    longest, current = 0, 0
+    with open(path, "rb") as fh:
+        while data := fh.read(1 << 20):
+            parts = data.split(b"\n")
+            current += len(parts[0])
+            if len(parts) > 1:
+                longest = max(longest, current, *map(len, parts[1:-1]))
+                current = len(parts[-1])
+    return max(longest, current)
+
+
+def _parse_error(exc: Exception, path: Path) -> InputError:
+    text = str(exc)
+    if "invalid UTF8" in text or isinstance(exc, UnicodeDecodeError):
+        return InputError(f"input is not UTF-8 text; re-encode the file: {path}")
+    if "Empty CSV file" in text:
+        return InputError(f"input has no header row: {path}")
+    if "Expected" in text and "columns, got" in text:
+        return InputError(
+            f"a record has a different number of fields than the header (a truncated file or "
+            f"an unclosed quote?); the parser's message is withheld because it quotes the record: {path}"
+        )
+    return InputError(
+        f"input is not readable CSV; the parser's message is withheld because it quotes the data: {path}"
+    )
+
+
+class CsvSource:
+    """A CSV file with a header row, checked and counted at open, then streamed."""
+
+    format = "csv"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.name = str(path)
+        if not path.is_file():
+            raise InputError(f"input not found: {path}")
+        size = path.stat().st_size
+        if size == 0:
+            raise InputError(f"input is an empty file (0 bytes): {path}")
+        # A record must fit in one block; records with line breaks may be longer
+        # than the longest line, so the block doubles until one holds them.
+        self._block = max(MIN_BLOCK, 2 * _longest_line(path) + 2)
+        while True:
+            try:
+                self.schema = self._header()
+                self.num_rows = sum(batch.num_rows for batch in self._reader())
+                break
+            except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+                if "straddl" in str(exc) and self._block <= 2 * size:
+                    self._block *= 2
+                    continue
+                raise _parse_error(exc, path) from None
+        check_columns(self.schema, self.num_rows, self.name)
+
+    def _header(self) -> pa.Schema:
+        names = pcsv.open_csv(
+            self.path,
+            read_options=pcsv.ReadOptions(block_size=self._block),
+            parse_options=pcsv.ParseOptions(newlines_in_values=True),
+        ).schema.names
+        check_columns(pa.schema([(n, pa.null()) for n in names]), 0, self.name)
+        return pa.schema([(n, pa.string()) for n in names])
+
+    def _reader(self, columns: Sequence[str] | None = None) -> pcsv.CSVStreamingReader:
+        return pcsv.open_csv(
+            self.path,
+            read_options=pcsv.ReadOptions(block_size=self._block),
+            parse_options=pcsv.ParseOptions(newlines_in_values=True),
+            convert_options=pcsv.ConvertOptions(
+                column_types=self.schema,
+                strings_can_be_null=False,
+                include_columns=list(columns) if columns is not None else None,
+            ),
+        )
+
+    def batches(self, columns: Sequence[str] | None = None) -> Iterator[pa.RecordBatch]:
+        try:
+            yield from self._reader(columns)
+        except (pa.ArrowException, UnicodeDecodeError):
+            raise InputError(
+                f"input changed or is corrupt: it no longer reads as it did at open: {self.path}"
+            ) from None
+
+    def take(self, columns: Sequence[str], rows: Sequence[int]) -> pa.Table:
+        return take_from_stream(
+            self.batches(columns), pa.schema([self.schema.field(c) for c in columns]), rows
+        )
+
+    def sha256(self) -> str:
+        return file_sha256(self.path)
+
+
+class StagedCsv(StagedSink):
+    """A CSV writer (header, then records, in the given column order) into a staging file."""
+
+    format = "csv"
+
+    def __init__(self, destination: Path, schema: pa.Schema) -> None:
+        super().__init__(destination)
+        try:
+            self._out: IO[bytes] = open(self.staging, "wb")  # noqa: SIM115  (closed in _close)
+            self._writer = pcsv.CSVWriter(self._out, schema)
+        except OSError as exc:
+            raise self._fail_open(exc) from None
+        self._closed = False
+
+    def _write(self, batch: pa.RecordBatch) -> None:
+        self._writer.write_batch(batch)
+
+    def _close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            try:
+                self._writer.close()
+            finally:
+                self._out.close()
+
+    def staged_rows(self) -> int:
+        return CsvSource(self.staging).num_rows

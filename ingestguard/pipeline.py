@@ -27,13 +27,13 @@ from ingestguard.detectors.text import count_entities, scan_text_column
 from ingestguard.errors import InputError, PolicyError
 from ingestguard.io import (
     FilePair,
-    ParquetSource,
     Source,
-    StagedParquet,
     TableSource,
     commit_staged,
     discard_staged,
     file_sha256,
+    open_sink,
+    open_source,
 )
 from ingestguard.kanonymity import check_columns
 from ingestguard.keyring import Keyring
@@ -374,9 +374,9 @@ def describe_columns(plans: list[ColumnPlan], protector: BatchProtector | None) 
 def protect_file(
     pair: FilePair, engine: Engine, progress: Progress | None = None, plans: list[ColumnPlan] | None = None
 ) -> FileOutcome:
-    """Protect one Parquet file into a staged output beside its destination.
+    """Protect one file (Parquet, JSON lines or CSV) into a staged output of its format.
     `plans`: the file's column plans when already made (a plan cache)."""
-    source = ParquetSource(pair.source)
+    source = open_source(pair.source)
     input_sha = source.sha256()
     plans = plans if plans is not None else plan(source, engine)
     sealed = ColumnEncryption.for_plans(plans, engine.keyring)
@@ -384,8 +384,8 @@ def protect_file(
     protector, batches, residual = protect_stream(
         source, plans, engine, progress, sealed.columns if sealed else (), canary
     )
-    sink = StagedParquet(
-        pair.destination, protector.schema, sealed.properties(engine.keyring) if sealed else None
+    sink = open_sink(
+        pair.destination, protector.schema, source, sealed.properties(engine.keyring) if sealed else None
     )
     try:
         for batch in batches:
@@ -406,7 +406,7 @@ def protect_file(
         residual={c: dict(sorted(v.items())) for c, v in residual.items()},
         output=str(pair.destination),
         output_sha256=file_sha256(sink.staging),
-        output_rows=ParquetSource(sink.staging).num_rows,
+        output_rows=sink.staged_rows(),
         staging=str(sink.staging),
         canary=canary.counts.to_dict() if canary else {},
     )

@@ -97,12 +97,12 @@ def scan(
     """Report what is sensitive, column by column. Writes nothing."""
     with _errors():
         from ingestguard.errors import PolicyViolation
-        from ingestguard.io import ParquetSource, list_inputs
+        from ingestguard.io import list_inputs, open_source
         from ingestguard.runs import new_run, scan_paths
 
         pol, source = _load_policy(policy)
         paths = list_inputs(input)[0]
-        total = sum(ParquetSource(p).num_rows for p in paths)
+        total = sum(open_source(p).num_rows for p in paths)
         with _progress(total, "scanning") as bar:
             task = bar.add_task("scan", total=total)
             evidence = scan_paths(paths, new_run(pol, source, "none"), lambda n: bar.advance(task, n))
@@ -148,13 +148,13 @@ def protect(
     with _errors():
         pol, source = _load_policy(policy)
         if no_orchestrator:
-            from ingestguard.io import ParquetSource, resolve_inputs
+            from ingestguard.io import open_source, resolve_inputs
             from ingestguard.runs import evidence_paths, ledger_path, new_run, protect_pairs
 
             pairs = resolve_inputs(input, output)
             ctx = new_run(pol, source, "none")
             path = evidence_paths(Path(output), ctx.run_id, evidence_dir)
-            total = sum(ParquetSource(p.source).num_rows for p in pairs)
+            total = sum(open_source(p.source).num_rows for p in pairs)
             with _progress(total, "protecting") as bar:
                 task = bar.add_task("protect", total=total)
                 record = protect_pairs(pairs, ctx, path, lambda n: bar.advance(task, n))

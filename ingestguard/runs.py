@@ -14,7 +14,7 @@ from typing import Literal
 
 from ingestguard.canary import run_canary
 from ingestguard.errors import IngestGuardError, PolicyViolation
-from ingestguard.io import FilePair, ParquetSource
+from ingestguard.io import FilePair, open_source
 from ingestguard.kanonymity import output_k_anonymity
 from ingestguard.keys import Key, key_home, load_key, load_signing_key
 from ingestguard.pipeline import (
@@ -208,7 +208,7 @@ def record_failed_run(
 def scan_paths(paths: list[Path], ctx: RunContext, progress: Progress | None = None) -> Evidence:
     """Scan only: plans and findings for each file; writes nothing."""
     engine = get_engine(ctx.policy, None)
-    outcomes = [scan_source(ParquetSource(p), engine, progress) for p in paths]
+    outcomes = [scan_source(open_source(p), engine, progress) for p in paths]
     return run_evidence(ctx, "scan", outcomes, engine)
 
 

@@ -55,7 +55,7 @@ def new_staging(destination: Path) -> Path:
         remove_stale(folder)
         staging = folder / f".{destination.name}.{uuid.uuid4().hex[:12]}.partial"
         claim = staging.with_name(staging.name + ".claim")
-        fd = os.open(claim, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        fd = os.open(claim, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
     except OSError as exc:
         raise write_error(destination, exc) from None
     try:

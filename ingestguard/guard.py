@@ -2,31 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 
+from ingestguard import adapters
 from ingestguard.context import RedactionContext
+from ingestguard.convert import is_dataset, to_arrow
 from ingestguard.detectors.analyzer import Finding
-from ingestguard.errors import InputError, PolicyViolation
+from ingestguard.errors import InputError
 from ingestguard.io import FilePair, TableSource, list_inputs, resolve_inputs
-from ingestguard.pipeline import Engine, get_engine, protect_table, scan_source
+from ingestguard.pipeline import Engine, get_engine, scan_source
 from ingestguard.policy import Action, Policy
 from ingestguard.reports.evidence import Evidence
 from ingestguard.runs import evidence_paths, key_for, new_run, protect_pairs, run_evidence, scan_paths
 from ingestguard.transforms.spans import replace_spans
 
-Data = TypeVar("Data", pd.DataFrame, pa.Table)
-
 
 class Guard:
-    """Scan and protect data with one policy; models and keys load on first use."""
+    """Scan and protect data with one policy; models and keys load on first use.
 
-    def __init__(self, policy: Policy | None = None, policy_source: str | None = None) -> None:
+    `ledger`: where in-memory protect runs (DataFrames, tables, streams,
+    datasets, texts) are recorded, each with its evidence document beside it,
+    so the training gate can later vouch for their output; default: the
+    policy's `ledger`. Without either they are not recorded (file runs always
+    are: beside their evidence, as the CLI does).
+    """
+
+    def __init__(
+        self, policy: Policy | None = None, policy_source: str | None = None, ledger: str | Path | None = None
+    ) -> None:
         self.policy = policy if policy is not None else Policy()
         self.policy_source = policy_source or ("default" if policy is None else "library")
+        self.ledger = Path(ledger) if ledger is not None else self.policy.ledger
         self._engine: Engine | None = None
 
     @property
@@ -58,44 +68,68 @@ class Guard:
         `context` made; placeholders it did not make are left as they are."""
         return context.restore(text)
 
-    def scan(self, data: pd.DataFrame | pa.Table | str | Path) -> Evidence:
+    def scan(self, data: Any) -> Evidence:
         """Classify every column and count findings; changes nothing."""
         ctx = new_run(self.policy, self.policy_source, "library")
         if isinstance(data, (str, Path)):
             return scan_paths(list_inputs(data)[0], ctx)
         engine = get_engine(self.policy, None)
-        return run_evidence(ctx, "scan", [scan_source(TableSource(_to_table(data)), engine)], engine)
+        return run_evidence(ctx, "scan", [scan_source(TableSource(to_arrow(data).table), engine)], engine)
 
-    def protect(self, data: Data) -> tuple[Data, Evidence]:
-        """Protected copy of a DataFrame or Table (same type back) and its evidence.
+    def protect(self, data: Any) -> tuple[Any, Any]:
+        """A protected copy of in-memory data and its evidence.
 
-        Raises PolicyViolation, returning nothing, when a `fail_on` entity is left.
+        A pandas or Polars DataFrame, a pyarrow Table or RecordBatch comes back as
+        its own type, with its evidence. A pyarrow RecordBatchReader comes back as
+        a reader of protected batches (memory bounded by the planning sample and
+        one batch) with a `PendingEvidence`, whose `result()` is the evidence once
+        the reader was read to its end. Raises PolicyViolation, returning nothing
+        (for a stream: no batch from the one holding it on), when a `fail_on`
+        entity is left.
         """
         ctx = new_run(self.policy, self.policy_source, "library")
-        out, outcome = protect_table(_to_table(data), self.engine)
-        evidence = run_evidence(ctx, "protect", [outcome], self.engine)
-        if evidence.status != "passed":
-            raise PolicyViolation(f"{evidence.failure}; nothing was returned")
-        return (out.to_pandas() if isinstance(data, pd.DataFrame) else out), evidence
+        if isinstance(data, pa.RecordBatchReader):
+            return adapters.protect_reader(data, self.engine, ctx, self.ledger)
+        if is_dataset(data):
+            raise InputError("use Guard.protect_dataset for a Hugging Face Dataset")
+        return adapters.protect_memory(data, self.engine, ctx, self.ledger)
+
+    def protect_dataset(self, ds: Any) -> tuple[Any, Evidence]:
+        """A protected copy of a Hugging Face `datasets.Dataset` (same columns,
+        features where the types are unchanged, and row order) and its evidence."""
+        ctx = new_run(self.policy, self.policy_source, "library")
+        return adapters.protect_dataset(ds, self.engine, ctx, self.ledger)
+
+    def batch_function(self) -> adapters.BatchFunction:
+        """A function for your own `Dataset.map(fn, batched=True)`; call its
+        `finish()` after the map for the evidence of every batch it protected."""
+        return adapters.BatchFunction(self.engine, new_run(self.policy, self.policy_source, "library"), self.ledger)
+
+    def iter_protected(self, texts: Iterable[str], batch_size: int = 1000) -> adapters.ProtectedTexts:
+        """Protected strings in order, for any iterable (read `batch_size` at a
+        time, never whole); `.evidence.result()` once the last one was read."""
+        ctx = new_run(self.policy, self.policy_source, "library")
+        return adapters.ProtectedTexts(texts, self.engine, ctx, self.ledger, batch_size)
 
     def detokenize(
         self,
-        data: Data,
+        data: Any,
         columns: str | list[str],
         purpose: str,
         actor: str | None = None,
         ledger: str | Path | None = None,
-    ) -> Data:
+    ) -> Any:
         """Reverse tokens (and FPE: `"ssn:US_SSN"`, `"card:CREDIT_CARD@2"`) in `columns`,
         only for the purposes and entity types the policy allows. The signed ledger
         record is written before anything is returned; nothing is returned without it."""
         from ingestguard.reidentify import parse_columns, reidentify_table
 
         requests = parse_columns(columns if isinstance(columns, str) else ",".join(columns))
+        converted = to_arrow(data)
         done = reidentify_table(
-            _to_table(data), requests, purpose, self.policy, actor, Path(ledger) if ledger else None
+            converted.table, requests, purpose, self.policy, actor, Path(ledger) if ledger else None
         )
-        return done.table.to_pandas() if isinstance(data, pd.DataFrame) else done.table
+        return converted.back(done.table)
 
     def detokenize_file(
         self,
@@ -150,10 +184,3 @@ def _digest(path: Path) -> str:
     with open(path, "rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
-
-def _to_table(data: pd.DataFrame | pa.Table) -> pa.Table:
-    if isinstance(data, pa.Table):
-        return data
-    if isinstance(data, pd.DataFrame):
-        return pa.Table.from_pandas(data)
-    raise InputError(f"expected a pandas DataFrame or pyarrow Table, got {type(data).__name__}")

@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml requirements/model.txt | $(PY)
 	touch $@
 
 $(VENV)/.test-installed: $(VENV)/.installed
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,ml]'
 	touch $@
 
 $(VENV)/.bench-installed: $(VENV)/.installed

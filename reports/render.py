@@ -69,6 +69,7 @@ def to_markdown(ev: Evidence) -> str:
             ["file", "column", "reason"],
             [[x.file, x.column or "(whole file)", x.reason] for x in ev.not_scanned],
         )
+    lines += _self_checks(ev)
     lines += ["", "## Controls", ""]
     lines += _table(
         ["control", "status", "SOC 2 criteria", "reason", "pointers"],
@@ -104,6 +105,29 @@ def to_markdown(ev: Evidence) -> str:
             )
     lines += ["", f"Evidence sha256 (RFC 8785): `{ev.evidence_sha256}`", ""]
     return "\n".join(lines)
+
+
+def _self_checks(ev: Evidence) -> list[str]:
+    """The run's own measurements: canary recall and the output's k-anonymity."""
+    lines = []
+    if ev.canary:
+        c = ev.canary
+        lines += ["", "## Canary recall", "", f"- {c.found} of {c.injected} canaries found: {c.status}"]
+        lines += _table(
+            ["entity", "injected", "found", "recall"],
+            [[e, x.injected, x.found, x.recall] for e, x in c.entities.items()],
+        )
+    if ev.k_anonymity:
+        k = ev.k_anonymity
+        lines += [
+            "",
+            "## Re-identification risk",
+            "",
+            f"- quasi-identifiers {', '.join(k.quasi_identifiers)}: smallest group {k.smallest_group}, "
+            f"{k.rows_below_k} of {k.rows} rows ({k.share_below_k:.2%}) in groups under k={k.k} "
+            f"(allowed {k.max_share_below_k:.2%}): {k.status}",
+        ]
+    return lines
 
 
 # The heat map: geometry is computed here, the template only draws it.

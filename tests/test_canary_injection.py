@@ -13,6 +13,7 @@ from ingestguard.detectors.analyzer import Detector
 from ingestguard.errors import PolicyError, PolicyViolation
 from ingestguard.guard import Guard
 from ingestguard.policy import CanarySettings, Policy
+from ingestguard.reports.render import to_html, to_markdown
 
 KEY = "QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI="
 HOSTS = pa.array(
@@ -160,6 +161,8 @@ def test_protect_reports_recall_and_the_output_holds_no_canary():
     text = "\n".join(out.column("note").to_pylist()) + evidence.model_dump_json()
     assert "example.org" not in text and "example.net" not in text and "078-05-1120" not in text
     assert plain.column("note")[0].as_py() != TABLE.column("note")[0].as_py()  # the real emails were replaced
+    assert "| US_SSN | 10 | 10 | 1.0 |" in to_markdown(evidence)
+    assert 'id="canary"' in to_html(evidence)
 
 
 def test_recall_below_min_recall_fails_the_run():

@@ -171,3 +171,7 @@ def test_cli_run_over_files_fails_below_k_publishes_nothing_and_writes_evidence(
     (doc,) = [json.loads(p.read_text()) for p in (tmp_path / "ev2").glob("*.evidence.json")]
     assert doc["status"] == "failed" and doc["k_anonymity"]["rows_below_k"] == 1
     assert doc["k_anonymity"]["smallest_group"] == 1
+    (report,) = (tmp_path / "ev2").glob("*.report.md")
+    assert "smallest group 1, 1 of 11 rows (9.09%) in groups under k=5" in report.read_text()
+    (html,) = (tmp_path / "ev2").glob("*.report.html")
+    assert 'id="k-anonymity"' in html.read_text()

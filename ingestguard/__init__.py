@@ -18,11 +18,15 @@ from ingestguard.errors import (
     PolicyError,
     PolicyViolation,
     ScanError,
+    StreamNotFinishedError,
+    UnprotectedDataError,
 )
 
 if TYPE_CHECKING:
     from ingestguard.context import RedactionContext
+    from ingestguard.gate import ProtectionProof, guarded, require_protected
     from ingestguard.guard import Guard
+    from ingestguard.model_card import model_card
     from ingestguard.policy import Action, Policy
 
 # name -> the module that defines it, imported when the name is first used.
@@ -30,7 +34,11 @@ _LAZY = {
     "Action": "ingestguard.policy",
     "Guard": "ingestguard.guard",
     "Policy": "ingestguard.policy",
+    "ProtectionProof": "ingestguard.gate",
     "RedactionContext": "ingestguard.context",
+    "guarded": "ingestguard.gate",
+    "model_card": "ingestguard.model_card",
+    "require_protected": "ingestguard.gate",
 }
 
 __all__ = [
@@ -43,8 +51,14 @@ __all__ = [
     "Policy",
     "PolicyError",
     "PolicyViolation",
+    "ProtectionProof",
     "RedactionContext",
     "ScanError",
+    "StreamNotFinishedError",
+    "UnprotectedDataError",
+    "guarded",
+    "model_card",
+    "require_protected",
 ]
 
 

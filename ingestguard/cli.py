@@ -21,6 +21,7 @@ from rich.table import Table
 
 from ingestguard.commands_controls import controls
 from ingestguard.commands_export import audit_pack, export_app
+from ingestguard.commands_model_card import model_card
 from ingestguard.errors import IngestGuardError
 from ingestguard.policy import Policy
 
@@ -476,3 +477,4 @@ def demo(
 
 app.add_typer(export_app, name="export")
 app.command("audit-pack")(audit_pack)
+app.command("model-card")(model_card)

@@ -13,6 +13,7 @@ pyarrow's parse errors quote the offending record, so they are never passed on.
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
@@ -21,22 +22,41 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 
 from ingestguard.errors import InputError
-from ingestguard.io.paths import file_sha256
+from ingestguard.io.paths import file_sha256, is_parquet
 from ingestguard.io.staging import StagedSink
 from ingestguard.io.table import check_columns, take_from_stream
 
 MIN_BLOCK = 1 << 20
 
 
-def _longest_line(path: Path) -> int:
-    longest, current = 0, 0
+def _survey(path: Path) -> int:
+    """The longest line, after checking what pyarrow lets pass: UTF-8 throughout,
+    and no quoted value left open at the end (pyarrow reads one to the end of
+    the file). Quotes pair up in well-formed CSV, doubled ones included."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    longest, current, quotes = 0, 0, 0
     with open(path, "rb") as fh:
         while data := fh.read(1 << 20):
+            try:
+                decoder.decode(data)
+            except UnicodeDecodeError:
+                raise InputError(f"input is not UTF-8 text; re-encode the file: {path}") from None
+            quotes += data.count(b'"')
             parts = data.split(b"\n")
             current += len(parts[0])
             if len(parts) > 1:
                 longest = max(longest, current, *map(len, parts[1:-1]))
                 current = len(parts[-1])
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise InputError(
+            f"input is not UTF-8 text (it ends inside a character); re-encode the file: {path}"
+        ) from None
+    if quotes % 2:
+        raise InputError(
+            f"input has an unclosed quoted value (an odd number of quote characters: a truncated file?): {path}"
+        )
     return max(longest, current)
 
 
@@ -69,9 +89,11 @@ class CsvSource:
         size = path.stat().st_size
         if size == 0:
             raise InputError(f"input is an empty file (0 bytes): {path}")
+        if is_parquet(path):
+            raise InputError(f"input is a Parquet file, not CSV; give it a .parquet suffix: {path}")
         # A record must fit in one block; records with line breaks may be longer
         # than the longest line, so the block doubles until one holds them.
-        self._block = max(MIN_BLOCK, 2 * _longest_line(path) + 2)
+        self._block = max(MIN_BLOCK, 2 * _survey(path) + 2)
         while True:
             try:
                 self.schema = self._header()

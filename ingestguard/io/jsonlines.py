@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.json as pj
 
 from ingestguard.errors import InputError
-from ingestguard.io.paths import file_sha256
+from ingestguard.io.paths import file_sha256, is_parquet
 from ingestguard.io.staging import StagedSink
 from ingestguard.io.table import check_columns, take_from_stream
 
@@ -147,15 +147,26 @@ class JsonLinesSource:
         if path.stat().st_size == 0:
             raise InputError(f"input is an empty file (0 bytes): {path}")
         schemas, rows, longest = [], 0, 0
+        if is_parquet(path):
+            raise InputError(f"input is a Parquet file, not JSON lines; give it a .parquet suffix: {path}")
         for first_line, chunk in _chunks(path):
-            longest = max(longest, *map(len, chunk.split(b"\n")))
+            lines = chunk.split(b"\n")
+            longest = max(longest, *map(len, lines))
             try:
+                # pyarrow keeps invalid UTF-8 inside strings without a word; check it here.
+                chunk.decode("utf-8")
                 table = pj.read_json(
                     io.BytesIO(chunk),
                     read_options=pj.ReadOptions(use_threads=False, block_size=len(chunk) + 1),
                 )
             except (pa.ArrowException, UnicodeDecodeError) as exc:
                 raise _parse_error(exc, chunk, first_line, path) from None
+            if table.num_rows != sum(1 for line in lines if line.strip(_BLANK)):
+                # The sink writes line for line: one record, one line.
+                raise InputError(
+                    f"a JSON value starting near line {first_line} spans several lines or shares one; "
+                    f"JSON lines hold one object per line: {path}"
+                )
             if table.num_columns:
                 schemas.append(table.schema)
             rows += table.num_rows

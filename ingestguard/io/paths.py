@@ -25,6 +25,12 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def is_parquet(path: Path) -> bool:
+    """Whether the file starts with Parquet's magic bytes, whatever its suffix."""
+    with open(path, "rb") as fh:
+        return fh.read(4) == b"PAR1"
+
+
 @dataclass(frozen=True)
 class FilePair:
     """One input file and where its protected copy goes."""

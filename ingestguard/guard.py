@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -38,12 +39,15 @@ class Guard:
         self.policy_source = policy_source or ("default" if policy is None else "library")
         self.ledger = Path(ledger) if ledger is not None else self.policy.ledger
         self._engine: Engine | None = None
+        # Requests in threads share one guard: the key is loaded (or made) once.
+        self._engine_lock = threading.Lock()
 
     @property
     def engine(self) -> Engine:
-        if self._engine is None:
-            self._engine = get_engine(self.policy, key_for(self.policy))
-        return self._engine
+        with self._engine_lock:
+            if self._engine is None:
+                self._engine = get_engine(self.policy, key_for(self.policy))
+            return self._engine
 
     def analyze_text(self, text: str) -> list[Finding]:
         """Entities in one string: type, start, end, score (and which recognizer)."""

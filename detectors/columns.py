@@ -5,6 +5,10 @@ sampled values (the whole value, not a part of it), *free text* when entities
 sit inside longer values or the values read like prose, and *clean* otherwise.
 Pattern recognizers run first; the NER model only sees the columns that the
 patterns do not explain.
+
+A nested or binary column is planned leaf by leaf (ingestguard/nested.py):
+each text leaf, named by its path (`contact.email`, `messages[].content`),
+is classified exactly like a column of its own.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from ingestguard.detectors.entities import NER_ENTITIES
 from ingestguard.detectors.recognizers.location import DATE
 from ingestguard.errors import ScanError
 from ingestguard.io import Source
+from ingestguard.nested import LeafKind, as_text, leaves, text_leaves
 from ingestguard.policy import Action, Policy
 
 # A finding must cover this share of a (stripped) value to stand for all of it.
@@ -271,6 +276,8 @@ class ColumnClass(StrEnum):
     NOT_TEXT = "not_text"
     FORCED = "forced"
     SKIPPED = "skipped"
+    # A nested or binary column: its `leaves` carry the plans, one per leaf path.
+    NESTED = "nested"
 
 
 @dataclass
@@ -285,6 +292,20 @@ class ColumnPlan:
     sample_size: int = 0
     match_share: float | None = None
     reasons: list[str] = field(default_factory=list)
+    leaves: list[ColumnPlan] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # Plans read back from JSON (the plan cache) bring their leaves as dicts.
+        self.leaves = [
+            leaf if isinstance(leaf, ColumnPlan) else ColumnPlan.from_dict(leaf) for leaf in self.leaves
+        ]
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ColumnPlan:
+        """A plan from `dataclasses.asdict` output read back from JSON."""
+        return cls(
+            **{**data, "column_class": ColumnClass(data["column_class"]), "action": Action(data["action"])}
+        )
 
     def to_evidence(self) -> dict:
         return {
@@ -297,6 +318,11 @@ class ColumnPlan:
             "match_share": self.match_share,
             "reasons": list(self.reasons),
         }
+
+
+def flat_plans(plans: Sequence[ColumnPlan]) -> list[ColumnPlan]:
+    """Every plan that is counted and reported: a nested column stands for its leaves."""
+    return [leaf for p in plans for leaf in (p.leaves if p.column_class == ColumnClass.NESTED else [p])]
 
 
 def is_text(dtype: pa.DataType) -> bool:
@@ -375,10 +401,8 @@ def plan_columns(source: Source, policy: Policy, detector: Detector, patterns: D
         elif is_text(fld.type):
             to_sample.append(fld.name)
         elif may_hold_text(fld.type):
-            raise ScanError(
-                f"column '{fld.name}' has type {kind}, which ingestguard cannot scan; "
-                f"set columns.{fld.name} to drop_column or skip in the policy"
-            )
+            _check_readable(fld)
+            to_sample.append(fld.name)
         elif pa.types.is_integer(fld.type) and name_hint(fld.name) in set(patterns.entities) - NER_ENTITIES:
             numbers.append(fld.name)  # an SSN or card number stored as an integer
             to_sample.append(fld.name)
@@ -395,25 +419,107 @@ def plan_columns(source: Source, policy: Policy, detector: Detector, patterns: D
         unsure = []
         for name in to_sample:
             column = table.column(name)
-            if pa.types.is_dictionary(column.type):
-                column = column.cast(column.type.value_type)
-            values = [str(v) for v in column.to_pylist() if v is not None]
             kind = str(source.schema.field(name).type)
-            if name in numbers:
-                plan = _number_column(name, kind, values, policy, patterns)
+            if is_text(column.type) or name in numbers:
+                if pa.types.is_dictionary(column.type):
+                    column = column.cast(column.type.value_type)
+                values = [str(v) for v in column.to_pylist() if v is not None]
+                if name in numbers:
+                    plan = _number_column(name, kind, values, policy, patterns)
+                else:
+                    plan = classify_column(name, kind, values, policy, detector, patterns)
+                sampled = [(plan, values)]
             else:
-                plan = classify_column(name, kind, values, policy, detector, patterns)
-            if attempt == 0 and len(rows) < source.num_rows and _unsure(plan, values, policy):
+                plan, sampled = _nested_column(name, kind, column, policy, detector, patterns)
+            if attempt == 0 and len(rows) < source.num_rows and any(_unsure(*s, policy) for s in sampled):
                 unsure.append(name)
             elif attempt == 1:
-                plan.reasons.insert(
-                    0,
-                    f"{policy.sampling.size} sampled rows left the share within sampling error "
-                    f"of a threshold: classified on {len(rows)} rows instead",
-                )
+                for leaf, _ in sampled:
+                    leaf.reasons.insert(
+                        0,
+                        f"{policy.sampling.size} sampled rows left the share within sampling error "
+                        f"of a threshold: classified on {len(rows)} rows instead",
+                    )
             plans[name] = plan
         to_sample, size = unsure, size * RESAMPLE_FACTOR
     return [plans[f.name] for f in source.schema]
+
+
+def _check_readable(fld: pa.Field) -> None:
+    """Fail closed on a column holding text no walker step can reach."""
+    for leaf in leaves(fld.name, fld.type):
+        if leaf.kind == LeafKind.OPAQUE:
+            inside = f", whose part '{leaf.path}' ({leaf.type})" if leaf.path != fld.name else ""
+            raise ScanError(
+                f"column '{fld.name}' has type {fld.type}{inside}, which ingestguard cannot scan; "
+                f"set columns.{fld.name} to drop_column or skip in the policy"
+            )
+
+
+# Actions that only make sense for a whole column; a nested value is redacted instead.
+_COLUMN_ONLY_ACTIONS = frozenset({Action.DROP_COLUMN, Action.SHIFT_DATES, Action.ENCRYPT_COLUMN})
+
+
+def _nested_column(
+    name: str, kind: str, column: pa.ChunkedArray, policy: Policy, detector: Detector, patterns: Detector
+) -> tuple[ColumnPlan, list[tuple[ColumnPlan, list[str]]]]:
+    """A nested or binary column's plan: each text leaf is classified on its
+    sampled values like a column named by its path; `columns.<path>` in the
+    policy skips a leaf or fixes its action. Returns the plan and, per
+    classified leaf, the values it was classified on."""
+    array = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    values: dict[str, list[str]] = {}
+    for path, leaf_values in text_leaves(array, name):
+        text = as_text(leaf_values, path, name)
+        if pa.types.is_dictionary(text.type):
+            text = text.cast(text.type.value_type)
+        values[path] = [v for v in text.to_pylist() if v is not None]
+    plans, sampled = [], []
+    for leaf in leaves(name, column.type):
+        leaf_kind = str(leaf.type)
+        override = policy.columns.get(leaf.path) if leaf.path != name else None
+        if leaf.kind == LeafKind.NO_TEXT:
+            plan = ColumnPlan(
+                leaf.path, leaf_kind, ColumnClass.NOT_TEXT, reasons=[f"type {leaf_kind} holds no text"]
+            )
+        elif override is not None and override.skip:
+            plan = ColumnPlan(leaf.path, leaf_kind, ColumnClass.SKIPPED, reasons=["policy: skip"])
+        elif override is not None:
+            plan = ColumnPlan(
+                leaf.path,
+                leaf_kind,
+                ColumnClass.FORCED,
+                action=override.action,
+                reasons=[f"policy: action {override.action.value}"],
+            )
+        else:
+            plan = classify_column(
+                leaf.path, leaf_kind, values.get(leaf.path, []), policy, detector, patterns
+            )
+            sampled.append((plan, values.get(leaf.path, [])))
+        _nested_action(plan, name)
+        plans.append(plan)
+    whole = (
+        Action.DROP_COLUMN
+        if [(p.name, p.action) for p in plans] == [(name, Action.DROP_COLUMN)]
+        else Action.KEEP
+    )
+    reasons = [f"{len(plans)} leaves, each planned by its path"]
+    return ColumnPlan(name, kind, ColumnClass.NESTED, action=whole, reasons=reasons, leaves=plans), sampled
+
+
+def _nested_action(plan: ColumnPlan, column: str) -> None:
+    """Whole-column actions become a redaction inside a nested value (the
+    column's shape is kept), and map keys, which cannot be null, are replaced.
+    A binary column (its one leaf is the column) can still be dropped whole."""
+    if plan.name == column and plan.action == Action.DROP_COLUMN:
+        return
+    if plan.action in _COLUMN_ONLY_ACTIONS:
+        plan.reasons.append(f"{plan.action.value} applies to whole columns: the nested values are redacted")
+        plan.action = Action.REDACT
+    if plan.action == Action.REDACT and plan.name.endswith("{}.key"):
+        plan.reasons.append("map keys cannot be null: replaced instead of redacted")
+        plan.action = Action.REPLACE
 
 
 def _unsure(plan: ColumnPlan, values: Sequence[str], policy: Policy) -> bool:

@@ -108,11 +108,14 @@ def _children(array: pa.Array) -> list[tuple[str, pa.Array]]:
 
     List and map children are taken between the first and last offsets, so a
     sliced array yields only its own values, and values under a null list (which
-    Arrow allows) are read and rebuilt too rather than left unscanned.
+    Arrow allows) are read and rebuilt too rather than left unscanned. Struct
+    fields carry the struct's nulls.
     """
     dtype = array.type
     if pa.types.is_struct(dtype):
-        return [(f".{dtype.field(i).name}", array.field(i)) for i in range(dtype.num_fields)]
+        # flatten(): a field is null wherever its struct is, so a placeholder Arrow
+        # keeps under a null struct is neither sampled nor counted.
+        return [(f".{f.name}", child) for f, child in zip(dtype, array.flatten(), strict=True)]
     if pa.types.is_fixed_size_list(dtype):
         size = dtype.list_size
         return [("[]", array.values.slice(array.offset * size, len(array) * size))]

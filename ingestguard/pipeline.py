@@ -22,9 +22,9 @@ import pyarrow.compute as pc
 from ingestguard.canary import CanaryProbe
 from ingestguard.column_encryption import ColumnEncryption, passed_through
 from ingestguard.detectors.analyzer import Detector, Finding, merge_overlaps
-from ingestguard.detectors.columns import ColumnClass, ColumnPlan, is_text, plan_columns
+from ingestguard.detectors.columns import ColumnClass, ColumnPlan, flat_plans, is_text, plan_columns
 from ingestguard.detectors.text import count_entities, scan_text_column
-from ingestguard.errors import InputError, PolicyError
+from ingestguard.errors import InputError, PolicyError, ScanError
 from ingestguard.io import (
     FilePair,
     Source,
@@ -38,6 +38,7 @@ from ingestguard.io import (
 from ingestguard.kanonymity import check_columns
 from ingestguard.keyring import Keyring
 from ingestguard.keys import Key
+from ingestguard.nested import as_text, map_leaves, relaxed, restore, text_leaves
 from ingestguard.policy import Action, Policy
 from ingestguard.transforms.actions import Transform, build_transforms
 from ingestguard.transforms.columns import ColumnTransformer
@@ -155,11 +156,21 @@ def plan(source: Source, engine: Engine) -> list[ColumnPlan]:
 
 
 def output_schema(schema: pa.Schema, plans: list[ColumnPlan]) -> pa.Schema:
-    """The input's schema minus dropped columns; transformed columns may hold nulls (redact)."""
+    """The input's schema minus dropped columns; transformed columns may hold nulls
+    (redact), and so may every field inside a nested column with a transformed leaf."""
     dropped = {p.name for p in plans if p.action == Action.DROP_COLUMN}
     changed = {p.name for p in plans if p.action != Action.KEEP}
+    nested = {p.name for p in plans if any(leaf.action != Action.KEEP for leaf in p.leaves)}
     return pa.schema(
-        [f.with_nullable(True) if f.name in changed else f for f in schema if f.name not in dropped],
+        [
+            f.with_type(relaxed(f.type)).with_nullable(True)
+            if f.name in nested
+            else f.with_nullable(True)
+            if f.name in changed
+            else f
+            for f in schema
+            if f.name not in dropped
+        ],
         metadata=schema.metadata,
     )
 
@@ -171,7 +182,7 @@ class BatchProtector:
         self.plans = plans
         self.engine = engine
         self.schema = output_schema(schema, plans)
-        self.counters = {p.name: ColumnCounters() for p in plans}
+        self.counters = {p.name: ColumnCounters() for p in flat_plans(plans)}
         # shift_dates needs each row's subject, so it is applied per row, not per distinct value.
         self._shifted = {
             p.name
@@ -181,7 +192,7 @@ class BatchProtector:
         self._subject = _subject_column(engine.policy, schema) if self._shifted else None
         self._column_transformers = {
             p.name: ColumnTransformer(engine.transforms[p.action], p.entity or "SENSITIVE")
-            for p in plans
+            for p in flat_plans(plans)
             if p.column_class in (ColumnClass.ENTITY, ColumnClass.FORCED)
             and p.action not in (Action.KEEP, Action.DROP_COLUMN, Action.SHIFT_DATES)
         }
@@ -193,6 +204,8 @@ class BatchProtector:
                 continue
             if p.name in self._shifted:
                 arrays.append(self._shift_dates(p, array, batch))
+            elif p.column_class == ColumnClass.NESTED:
+                arrays.append(self._nested(p, array))
             elif p.name in self._column_transformers:
                 arrays.append(self._whole_column(p, array))
             elif p.column_class == ColumnClass.FREE_TEXT:
@@ -205,6 +218,34 @@ class BatchProtector:
                     self.counters[p.name].findings[p.entity] += len(array) - array.null_count
                 arrays.append(array)
         return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+
+    def _nested(self, p: ColumnPlan, array: pa.Array) -> pa.Array:
+        """Each text leaf of a nested or binary column through its own plan."""
+        leaf_plans = {leaf.name: leaf for leaf in p.leaves}
+        out = map_leaves(array, p.name, lambda path, values: self._leaf(leaf_plans[path], values, p.name))
+        target = self.schema.field(p.name).type
+        return out if out.type == target else out.cast(target)
+
+    def _leaf(self, p: ColumnPlan, values: pa.Array, column: str) -> pa.Array:
+        """One leaf's flat values, protected like a column of their own; no row
+        context (a leaf's values are not rows of the batch). Only a leaf the
+        policy skips or fixes may hold bytes that are not UTF-8."""
+        if p.column_class == ColumnClass.SKIPPED or (
+            p.column_class == ColumnClass.FORCED and p.name not in self._column_transformers
+        ):
+            return values
+        text = as_text(values, p.name, column)
+        if p.name in self._column_transformers:
+            out = self._whole_column(p, text)
+        elif p.column_class == ColumnClass.FREE_TEXT:
+            out = self._text(p, text, None, self.engine.detector)
+        elif p.column_class in (ColumnClass.CLEAN, ColumnClass.EMPTY):
+            out = self._text(p, text, None, self.engine.patterns)
+        else:
+            if p.column_class == ColumnClass.ENTITY:  # action keep
+                self.counters[p.name].findings[p.entity] += len(text) - text.null_count
+            return values
+        return values if out is text else restore(out, values.type)
 
     def _whole_column(self, p: ColumnPlan, array: pa.Array) -> pa.Array:
         present = len(array) - array.null_count
@@ -310,14 +351,19 @@ def residual_scan(
     entity is not counted there (any other one still is).
     """
     found: dict[str, Counter] = {}
-    for name, array in zip(batch.schema.names, batch.columns, strict=True):
-        if not is_text(array.type) or array.null_count == len(array):
-            continue
-        counts = count_entities(array, patterns)
-        if encrypted and name in encrypted:
-            counts.pop(encrypted[name], None)
-        if counts:
-            found[name] = Counter(counts)
+    for name, column in zip(batch.schema.names, batch.columns, strict=True):
+        for path, array in text_leaves(column, name):
+            if array.null_count == len(array):
+                continue
+            try:
+                array = as_text(array, path, name)
+            except ScanError:
+                continue  # bytes a protected column cannot hold: a skipped column, left as the policy says
+            counts = count_entities(array, patterns)
+            if encrypted and path in encrypted:
+                counts.pop(encrypted[path], None)
+            if counts:
+                found[path] = Counter(counts)
     return found
 
 
@@ -341,7 +387,7 @@ def protect_stream(
     residual: dict[str, Counter] = {}
     encrypted = {
         p.name: p.entity
-        for p in plans
+        for p in flat_plans(plans)
         if p.action in (Action.FPE, Action.SHIFT_DATES) and p.column_class == ColumnClass.ENTITY and p.entity
     }
 
@@ -361,8 +407,9 @@ def protect_stream(
 
 
 def describe_columns(plans: list[ColumnPlan], protector: BatchProtector | None) -> list[dict]:
+    """Evidence entries; a nested column is reported leaf by leaf, named by path."""
     columns = []
-    for p in plans:
+    for p in flat_plans(plans):
         entry = p.to_evidence()
         counters = protector.counters[p.name] if protector else ColumnCounters()
         entry["findings"] = dict(sorted(counters.findings.items()))
@@ -436,11 +483,15 @@ def protect_table(table: pa.Table, engine: Engine, name: str = "<table>") -> tup
 def scan_source(source: Source, engine: Engine, progress: Progress | None = None) -> FileOutcome:
     """Plan, then scan free-text columns in full; nothing is written."""
     plans = plan(source, engine)
-    counters = {p.name: ColumnCounters() for p in plans}
+    counters = {p.name: ColumnCounters() for p in flat_plans(plans)}
     text_columns = [p.name for p in plans if p.column_class == ColumnClass.FREE_TEXT]
     entity_columns = [p for p in plans if p.column_class == ColumnClass.ENTITY]
+    nested_columns = [p for p in plans if p.column_class == ColumnClass.NESTED]
     canary = CanaryProbe.for_policy(engine.policy.canary, engine.detector)
-    for batch in source.batches([*text_columns, *(p.name for p in entity_columns)]):
+    read = [*text_columns, *(p.name for p in entity_columns), *(p.name for p in nested_columns)]
+    for batch in source.batches(read):
+        for p in nested_columns:
+            _scan_nested(p, batch.column(p.name), engine, counters)
         for p in entity_columns:
             present = batch.num_rows - batch.column(p.name).null_count
             counters[p.name].findings[p.entity] += present
@@ -452,7 +503,7 @@ def scan_source(source: Source, engine: Engine, progress: Progress | None = None
         if progress:
             progress(batch.num_rows)
     columns = []
-    for p in plans:
+    for p in flat_plans(plans):
         entry = p.to_evidence()
         entry["findings"] = dict(sorted(counters[p.name].findings.items()))
         entry["values_transformed"] = 0
@@ -465,6 +516,21 @@ def scan_source(source: Source, engine: Engine, progress: Progress | None = None
         residual={},
         canary=canary.counts.to_dict() if canary else {},
     )
+
+
+def _scan_nested(p: ColumnPlan, array: pa.Array, engine: Engine, counters: dict[str, ColumnCounters]) -> None:
+    """Scan mode for one nested or binary column, leaf by leaf as protect reads it:
+    entity leaves counted, free-text leaves scanned in full, binary leaves decoded."""
+    leaf_plans = {leaf.name: leaf for leaf in p.leaves}
+    for path, values in text_leaves(array, p.name):
+        leaf = leaf_plans[path]
+        if leaf.column_class in (ColumnClass.SKIPPED, ColumnClass.FORCED):
+            continue
+        text = as_text(values, path, p.name)
+        if leaf.column_class == ColumnClass.ENTITY:
+            counters[path].findings[leaf.entity] += len(text) - text.null_count
+        elif leaf.column_class == ColumnClass.FREE_TEXT:
+            counters[path].findings.update(scan_text_column(text, engine.detector).entity_counts())
 
 
 def commit(outcomes: list[FileOutcome]) -> None:

@@ -49,8 +49,13 @@ def _zero_rows(p: Path) -> Path:
     return p
 
 
-def _nested(p: Path) -> Path:
-    pq.write_table(pa.table({"id": [1, 2], "tags": [["a@b.com"], ["x"]]}), p)
+def _not_utf8(p: Path) -> Path:
+    pq.write_table(pa.table({"id": [1, 2], "blob": pa.array([b"a@b.com", b"\xff Jane Doe"], pa.binary())}), p)
+    return p
+
+
+def _unreadable_type(p: Path) -> Path:
+    pq.write_table(pa.table({"id": [1, 2], "digest": pa.array([b"a@b.", b"Jane"], pa.binary(4))}), p)
     return p
 
 
@@ -60,7 +65,8 @@ BAD_INPUTS = {
     "empty file": (_empty, "empty file"),
     "truncated": (_truncated, "not a readable Parquet file"),
     "zero rows": (_zero_rows, "zero rows"),
-    "nested column": (_nested, "column 'tags' has type list<element: string>"),
+    "binary column not UTF-8": (_not_utf8, "column 'blob' holds bytes that are not UTF-8 text"),
+    "type it cannot read": (_unreadable_type, "column 'digest' has type fixed_size_binary[4]"),
 }
 
 

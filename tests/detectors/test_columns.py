@@ -15,6 +15,7 @@ from ingestguard.detectors.columns import (
     ColumnPlan,
     classify_column,
     coarse_places,
+    flat_plans,
     place_key,
     plan_columns,
     sample_rows,
@@ -216,32 +217,84 @@ def test_plan_columns_classes(detector: Detector, patterns: Detector) -> None:
     assert plans[0].reasons == ["type int64 holds no text"]
 
 
-def test_plan_columns_rejects_list_of_strings(detector: Detector, patterns: Detector) -> None:
+def test_plan_columns_plans_a_list_of_strings_leaf_by_leaf(detector: Detector, patterns: Detector) -> None:
     table = pa.table(
         {
-            "id": pa.array([1, 2], pa.int64()),
-            "tags": pa.array([["a"], ["b", "c"]], pa.list_(pa.string())),
+            "id": pa.array(range(40), pa.int64()),
+            "tags": pa.array(
+                [[f"user{i}@example.com"] if i % 2 else None for i in range(40)], pa.list_(pa.string())
+            ),
         }
     )
-    with pytest.raises(ScanError) as info:
-        plan_columns(TableSource(table), POLICY, detector, patterns)
-    assert "column 'tags'" in str(info.value)
-    assert "set columns.tags to drop_column or skip in the policy" in str(info.value)
+    _, tags = plan_columns(TableSource(table), POLICY, detector, patterns)
+    assert (tags.name, tags.column_class, tags.action) == ("tags", ColumnClass.NESTED, Action.KEEP)
+    [leaf] = tags.leaves
+    assert (leaf.name, leaf.arrow_type, leaf.column_class, leaf.entity) == (
+        "tags[]",
+        "string",
+        ColumnClass.ENTITY,
+        "EMAIL_ADDRESS",
+    )
+    assert leaf.sample_size == 20  # null lists hold no values
+    assert [p.name for p in flat_plans([tags])] == ["tags[]"]
 
 
 @pytest.mark.parametrize(
-    "dtype",
-    [pa.binary(), pa.struct([("note", pa.string())]), pa.int64(), pa.binary(4)],
-    ids=["binary", "struct", "int64", "fixed_binary"],
+    ("dtype", "leaves"),
+    [
+        (pa.binary(), [("x", ColumnClass.EMPTY)]),
+        (
+            pa.struct([("note", pa.string()), ("n", pa.int8())]),
+            [("x.note", ColumnClass.EMPTY), ("x.n", ColumnClass.NOT_TEXT)],
+        ),
+        (
+            pa.map_(pa.string(), pa.large_binary()),
+            [("x{}.key", ColumnClass.EMPTY), ("x{}.value", ColumnClass.EMPTY)],
+        ),
+    ],
+    ids=["binary", "struct", "map"],
 )
-def test_plan_columns_nested_or_binary(detector: Detector, patterns: Detector, dtype: pa.DataType) -> None:
+def test_plan_columns_nested_or_binary(
+    detector: Detector, patterns: Detector, dtype: pa.DataType, leaves: list
+) -> None:
     table = pa.table({"x": pa.array([None, None], dtype)})
-    if pa.types.is_integer(dtype):
-        [plan] = plan_columns(TableSource(table), POLICY, detector, patterns)
-        assert plan.column_class is ColumnClass.NOT_TEXT
-    else:
-        with pytest.raises(ScanError, match=r"^column 'x' has type "):
-            plan_columns(TableSource(table), POLICY, detector, patterns)
+    [plan] = plan_columns(TableSource(table), POLICY, detector, patterns)
+    assert plan.column_class is ColumnClass.NESTED
+    assert [(leaf.name, leaf.column_class) for leaf in plan.leaves] == leaves
+
+
+@pytest.mark.parametrize(
+    ("dtype", "part"),
+    [
+        (pa.binary(4), ""),
+        (pa.struct([("digest", pa.binary(16))]), ", whose part 'x.digest' (fixed_size_binary[16])"),
+        (
+            pa.list_(pa.dense_union([pa.field("s", pa.string())])),
+            ", whose part 'x[]' (dense_union<s: string=0>)",
+        ),
+    ],
+    ids=["fixed_binary", "struct_of_fixed_binary", "list_of_union"],
+)
+def test_plan_columns_fails_closed_on_text_it_cannot_read(
+    detector: Detector, patterns: Detector, dtype: pa.DataType, part: str
+) -> None:
+    table = pa.table({"x": pa.nulls(2, dtype)})
+    with pytest.raises(ScanError) as info:
+        plan_columns(TableSource(table), POLICY, detector, patterns)
+    assert str(info.value) == (
+        f"column 'x' has type {dtype}{part}, which ingestguard cannot scan; "
+        "set columns.x to drop_column or skip in the policy"
+    )
+
+
+def test_plan_columns_fails_closed_on_binary_that_is_not_utf8(detector: Detector, patterns: Detector) -> None:
+    table = pa.table({"blob": pa.array([b"user@example.com", b"\xff\xfe jane@example.com"], pa.binary())})
+    with pytest.raises(ScanError) as info:
+        plan_columns(TableSource(table), POLICY, detector, patterns)
+    assert str(info.value) == (
+        "column 'blob' holds bytes that are not UTF-8 text, which ingestguard cannot scan; "
+        "set columns.blob to drop_column or skip in the policy"
+    )
 
 
 def test_plan_columns_policy_overrides(detector: Detector, patterns: Detector) -> None:

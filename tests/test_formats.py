@@ -248,3 +248,31 @@ def test_directory_of_three_formats_mirrors_each_in_its_own(tmp_path: Path) -> N
     everything = b"".join(p.read_bytes() for p in out.rglob("*") if p.is_file())
     for value in SEEDED:
         assert value.encode() not in everything
+
+
+def test_a_line_longer_than_a_reader_block(tmp_path: Path) -> None:
+    """pyarrow fails on a record that straddles its blocks; blocks are sized to hold the longest."""
+    long_text = "word " * 600_000  # 3 MB, over pyarrow's 1 MiB default block
+    src = _write_lines(
+        tmp_path / "long.jsonl",
+        [json.dumps({"id": 1, "text": "short"}), json.dumps({"id": 2, "text": long_text})],
+    )
+    table = pa.Table.from_batches(list(open_source(src).batches()))
+    assert table.column("text").to_pylist() == ["short", long_text]
+    # A CSV record with line breaks is longer than any of its lines.
+    lines = "\n".join(["line"] * 400_000)
+    csv_src = tmp_path / "long.csv"
+    csv_src.write_text(f'id,text\n1,"{lines}"\n2,short\n', encoding="utf-8")
+    source = open_source(csv_src)
+    assert source.num_rows == 2
+    assert pa.Table.from_batches(list(source.batches())).column("text").to_pylist() == [lines, "short"]
+
+
+def test_jsonl_crlf_line_endings_are_kept(tmp_path: Path) -> None:
+    src = tmp_path / "crlf.jsonl"
+    src.write_bytes(b'{"id": 1, "note": "mail jane.doe@example.com"}\r\n{"id": 2, "note": "plain words"}\r\n')
+    dst = tmp_path / "out" / "crlf.jsonl"
+    _protect(src, dst, tmp_path)
+    first, second, end = dst.read_bytes().split(b"\r\n")
+    assert end == b"" and second == b'{"id": 2, "note": "plain words"}'
+    assert b"jane.doe@example.com" not in first and json.loads(first)["id"] == 1

@@ -11,6 +11,7 @@ patterns sweep whole Arrow columns and NER runs once per distinct text.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pyarrow as pa
 import tldextract.tldextract
@@ -18,6 +19,7 @@ import tldextract.tldextract
 from ingestguard.detectors.entities import NER_ENTITIES
 from ingestguard.detectors.finding import Finding, merge_overlaps
 from ingestguard.detectors.ner import NerScanner
+from ingestguard.detectors.normalize import Normalized, normalize_array
 from ingestguard.detectors.opinions import MODEL_ENTITIES
 from ingestguard.detectors.recognizers import PATTERN_RECOGNIZERS
 from ingestguard.detectors.recognizers.custom import policy_specs
@@ -76,9 +78,14 @@ class Detector:
     ) -> list[Sequence[Finding]]:
         """Findings per text, overlaps merged; pass distinct texts, nulls find nothing.
 
+        Spans are in the original texts, though detection reads normalized copies:
+        invisible characters, full-width forms and look-alike letters hide nothing.
+
         `context`: words that hold for every text, such as its column's name.
         """
-        array = texts if isinstance(texts, pa.Array) else pa.array(texts, pa.large_string())
+        original = texts if isinstance(texts, pa.Array) else pa.array(texts, pa.large_string())
+        # Detect on normalized copies (see `normalize`); spans map back below.
+        array, copies = normalize_array(original)
         found = self.sweep.find(array, context)
         if self.ner is not None:
             values = [v or "" for v in array.to_pylist()]
@@ -91,5 +98,13 @@ class Detector:
             if self._allowed:
                 text = array[row].as_py()
                 findings = [f for f in findings if text[f.start : f.end] not in self._allowed]
+            copy = copies.get(row)
+            if copy is not None:
+                findings = [_in_original(f, copy) for f in findings]
             out[row] = merge_overlaps(findings)
         return out
+
+
+def _in_original(finding: Finding, copy: Normalized) -> Finding:
+    start, end = copy.span(finding.start, finding.end)
+    return replace(finding, start=start, end=end)

@@ -239,7 +239,9 @@ class BatchFunction:
     The first batch plans the columns for all. Run the map in this process
     (num_proc=None): counts made in worker processes would not reach `finish`.
     A `drop_column` column comes back as nulls, because `map` keeps a column
-    the function does not return.
+    the function does not return. `datasets` cannot hash this function (it
+    holds the loaded models) and says so once: every map then really calls
+    it, where a cache hit would leave the run without counts.
     """
 
     def __init__(self, engine: Engine, ctx: RunContext, ledger: Path | None) -> None:

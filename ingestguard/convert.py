@@ -64,7 +64,8 @@ def to_arrow(data: object) -> Converted:
 
 
 def _one_batch(out: pa.Table) -> pa.RecordBatch:
-    return out.combine_chunks().to_batches()[0] if out.num_rows else out.schema.empty_table().to_batches()[0]
+    # Never empty: a run refuses zero rows before anything is protected.
+    return out.combine_chunks().to_batches()[0]
 
 
 def _from_pandas(df: Any) -> Converted:

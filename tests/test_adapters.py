@@ -128,6 +128,14 @@ def test_a_stream_stops_before_a_batch_that_fails_and_records_the_failed_run(tmp
     assert [r["status"] for r in read_records(ledger)] == ["failed"]
 
 
+def test_what_protect_cannot_take_is_a_typed_error_naming_the_type():
+    with pytest.raises(InputError, match="got dict"):
+        Guard().protect({"email": ["a@example.org"]})
+    datasets = pytest.importorskip("datasets", reason="datasets is in the ml extra")
+    with pytest.raises(InputError, match="protect_dataset"):
+        Guard().protect(datasets.Dataset.from_dict({"email": ["a@example.org"]}))
+
+
 # -- pandas ------------------------------------------------------------------
 
 

@@ -1,79 +1,213 @@
-"""The `protect_dataset` flow: one task per input file, then one verdict.
+"""The `protect_dataset` flow: discover, plan, protect, verify, record, gate.
 
-Tasks take and return only paths, digests and counts, never a value; their
-results are not persisted. Each task calls one library function.
+Parameters are two pydantic models (the Prefect UI shows them as a form) that
+hold paths and settings only. Tasks take and return paths, digests and counts,
+never a value; nothing is persisted as a Prefect result or cached by Prefect
+(the plan cache is the library's: ingestguard/plan_cache.py). Each task calls
+one library function; plan and protect run in worker processes (local, or one
+pool per Dask worker), so a timeout stops the work for real.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NoReturn
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
+from prefect.task_runners import ThreadPoolTaskRunner
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ingestguard.errors import IngestGuardError, ScanError
+from ingestguard.completions import state_dir
+from ingestguard.errors import InputError
+from ingestguard.flows.artifacts import publish
 from ingestguard.io import FilePair, resolve_inputs
-from ingestguard.pipeline import FileOutcome, abort, get_engine, protect_file
-from ingestguard.policy import Policy
-from ingestguard.runs import evidence_paths, finish_protect, key_for, ledger_path, new_run, record_failed_run
+from ingestguard.pipeline import FileOutcome, get_engine
+from ingestguard.runs import (
+    RunRecord,
+    evidence_paths,
+    gate,
+    key_for,
+    ledger_path,
+    new_run,
+    record_failed_run,
+    record_protect,
+)
+from ingestguard.stages import FileJob, check_held, load_policy, plan_in_worker, protect_in_worker
+from ingestguard.workers import default_workers
 
 
-def _policy(policy_path: str | None) -> Policy:
-    return Policy.load(policy_path) if policy_path else Policy()
+class ProtectRequest(BaseModel):
+    """What to protect: paths only, never a value or a key."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input_path: str = Field(description="A Parquet file, a directory of them, or a glob.")
+    output_path: str = Field(description="Output file, or a directory (mirrors the input tree).")
+    policy_path: str | None = Field(None, description="Policy YAML file (default: the built-in policy).")
+    evidence_dir: str | None = Field(None, description="Where evidence goes (default: beside the output).")
 
 
-@task(persist_result=False, cache_policy=NO_CACHE, retries=0)
-def protect_file_task(source: str, destination: str, policy_path: str | None) -> dict:
-    """Protect one file into a staged output; returns its outcome (counts and digests)."""
-    policy = _policy(policy_path)
-    key = key_for(policy)
+class Execution(BaseModel):
+    """Where and how long the work runs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    workers: int | None = Field(None, ge=1, description="Local worker processes (default: one per core).")
+    dask_address: str | None = Field(
+        None, description="tcp://HOST:PORT of an existing Dask scheduler; the protect work runs there."
+    )
+    timeout_seconds: float | None = Field(
+        None, gt=0, description="Per-file limit: past it the worker is stopped and the run fails."
+    )
+
+
+def _parse(model: type[BaseModel], value: object) -> BaseModel:
+    """Our own validation, whose one-line error names the field, never its value
+    (Prefect's own logs the parameter values when it fails: it is switched off)."""
+    if isinstance(value, model):
+        return value
     try:
-        outcome = protect_file(FilePair(Path(source), Path(destination)), get_engine(policy, key))
-    except IngestGuardError:
-        raise
-    except Exception as exc:
-        # Prefect logs a failed task's exception; a library's message may quote a value.
-        raise ScanError(
-            f"internal error ({type(exc).__name__}) while protecting {source}; nothing was written"
-        ) from None
-    return outcome.to_dict()
+        return model.model_validate(value if value is not None else {})
+    except ValidationError as exc:
+        err = exc.errors(include_url=False, include_input=False)[0]
+        where = ".".join(str(p) for p in err["loc"]) or model.__name__
+        raise InputError(f"bad flow parameter '{where}': {err['msg']}") from None
+
+
+def _io_error(_task, _task_run, state) -> bool:
+    """Retry only what I/O may fix (a network filesystem's hiccup), never a
+    policy, input or timeout error."""
+    try:
+        state.result()
+    except OSError:
+        return True
+    except BaseException:
+        return False
+    return False
+
+
+def _slots(execution: Execution) -> int:
+    """Worker processes here: one per thread of the Dask worker running this
+    task, else the run's local workers."""
+    try:
+        from distributed import get_worker
+
+        return get_worker().state.nthreads
+    except (ImportError, ValueError):
+        return execution.workers or default_workers()
+
+
+_IO = {"retries": 2, "retry_delay_seconds": [2, 10], "retry_condition_fn": _io_error}
+_QUIET = {"persist_result": False, "cache_policy": NO_CACHE}
+
+
+@task(name="discover", **_IO, **_QUIET)
+def discover(request: ProtectRequest) -> list[tuple[str, str]]:
+    return [
+        (str(p.source), str(p.destination)) for p in resolve_inputs(request.input_path, request.output_path)
+    ]
+
+
+@task(name="plan", **_IO, **_QUIET)
+def plan_task(job: FileJob, execution: Execution) -> dict:
+    return plan_in_worker(job, _slots(execution), execution.timeout_seconds)
+
+
+@task(name="protect", **_IO, **_QUIET)
+def protect_task(job: FileJob, execution: Execution) -> dict:
+    return protect_in_worker(job, _slots(execution), execution.timeout_seconds)
+
+
+@task(name="verify", **_IO, **_QUIET)
+def verify_task(outcomes: list[FileOutcome]) -> dict:
+    return check_held(outcomes)
+
+
+@task(name="record", **_QUIET)
+def record_task(ctx, outcomes: list[FileOutcome], evidence_path: Path) -> RunRecord:
+    return record_protect(ctx, outcomes, get_engine(ctx.policy, key_for(ctx.policy)), evidence_path)
+
+
+@task(name="gate", **_QUIET)
+def gate_task(record: RunRecord) -> None:
+    gate(record)
+
+
+def task_runner(execution: Execution):
+    """Dask when an address is given (prefect-dask, the `dask` extra), else
+    one thread per local worker process (threads only wait on the processes)."""
+    if execution.dask_address:
+        try:
+            from prefect_dask import DaskTaskRunner
+        except ImportError:
+            raise InputError("--dask-address needs the dask extra: pip install 'ingestguard[dask]'") from None
+        return DaskTaskRunner(address=execution.dask_address)
+    return ThreadPoolTaskRunner(max_workers=execution.workers or default_workers())
 
 
 @flow(name="protect-dataset", persist_result=False, validate_parameters=False)
-def protect_dataset(
-    input_path: str,
-    output_path: str,
-    policy_path: str | None = None,
-    evidence_dir: str | None = None,
-) -> dict:
+def protect_dataset(request: ProtectRequest, execution: Execution | None = None) -> dict:
     """Protect a Parquet file, directory or glob; publish outputs only if all pass."""
+    request = _parse(ProtectRequest, request)
+    execution = _parse(Execution, execution)
+    return protect_files.with_options(task_runner=task_runner(execution))(request, execution)
+
+
+@flow(name="protect-files", persist_result=False, validate_parameters=False)
+def protect_files(request: ProtectRequest, execution: Execution) -> dict:
+    """The run itself, on the task runner `protect_dataset` chose."""
     logger = get_run_logger()
-    policy = _policy(policy_path)
-    pairs = resolve_inputs(input_path, output_path)
-    key = key_for(policy)  # generated here once, before tasks run in parallel
-    ctx = new_run(policy, policy_path or "default", f"prefect:{flow_run.get_id()}")
-    logger.info("run %s: %d input files", ctx.run_id, len(pairs))
-    futures = [protect_file_task.submit(str(p.source), str(p.destination), policy_path) for p in pairs]
-    results = [f.result(raise_on_failure=False) for f in futures]
-    done = [FileOutcome.from_dict(r) for r in results if isinstance(r, dict)]
+    policy = load_policy(request.policy_path)
+    key = key_for(policy)  # made here once, before workers look for it
+    pairs = discover(request)
+    ctx = new_run(policy, request.policy_path or "default", f"prefect:{flow_run.root_flow_run_id}")
+    state = state_dir([FilePair(Path(src), Path(dst)) for src, dst in pairs])
+    jobs = [FileJob(src, dst, request.policy_path, str(state)) for src, dst in pairs]
+    logger.info("run %s: %d input files", ctx.run_id, len(jobs))
+    evidence_path = evidence_paths(
+        Path(request.output_path), ctx.run_id, Path(request.evidence_dir) if request.evidence_dir else None
+    )
+    planned = [f.result(raise_on_failure=False) for f in [plan_task.submit(j, execution) for j in jobs]]
+    results = planned
+    if not any(isinstance(r, BaseException) for r in planned):
+        cached = sum(1 for r in planned if r["cached"])
+        logger.info("run %s: %d of %d plans from the cache", ctx.run_id, cached, len(jobs))
+        futures = [protect_task.submit(j, execution) for j in jobs]
+        results = [f.result(raise_on_failure=False) for f in futures]
+    done = [FileOutcome.from_dict(r["outcome"]) for r in results if isinstance(r, dict) and "outcome" in r]
     errors = [r for r in results if isinstance(r, BaseException)]
-    path = evidence_paths(Path(output_path), ctx.run_id, Path(evidence_dir) if evidence_dir else None)
     if errors:
-        abort(done)
-        unfinished = [str(p.source) for p, r in zip(pairs, results, strict=True) if not isinstance(r, dict)]
-        error = errors[0] if isinstance(errors[0], Exception) else RuntimeError("interrupted")
-        record_failed_run(ctx, done, get_engine(policy, key), path, unfinished, error)
-        raise errors[0]
-    record = finish_protect(ctx, done, get_engine(policy, key), path)
+        return _stopped(ctx, done, jobs, results, errors[0], evidence_path, key)
+    verify_task(done)
+    record = record_task(ctx, done, evidence_path)
+    reused = sum(1 for r in results if r["reused"])
+    publish(record.evidence, record.evidence_path, record.report_path, reused)
     logger.info("run %s %s: evidence %s", ctx.run_id, record.evidence.status, record.evidence_path)
+    gate_task(record)
     return {
         "run_id": ctx.run_id,
         "status": record.evidence.status,
         "evidence": str(record.evidence_path),
         "report": str(record.report_path),
-        "ledger": str(ledger_path(policy, path)),
+        "ledger": str(ledger_path(policy, evidence_path)),
         "key": record.evidence.key,
         "files": len(done),
+        "reused": reused,
         "rows": sum(o.rows for o in done),
     }
+
+
+def _stopped(ctx, done, jobs, results, error, evidence_path, key) -> NoReturn:
+    """A task failed: the run is recorded as failed (the files it did not finish
+    listed as not scanned) and fails with that task's one-line error. Outputs
+    held for finished files stay hidden in the state folder for a rerun."""
+    unfinished = [
+        j.source for j, r in zip(jobs, results, strict=True) if not (isinstance(r, dict) and "outcome" in r)
+    ]
+    failure = error if isinstance(error, Exception) else RuntimeError("interrupted")
+    evidence = record_failed_run(ctx, done, get_engine(ctx.policy, key), evidence_path, unfinished, failure)
+    if evidence is not None:
+        publish(evidence, evidence_path, None, 0)
+    raise error

@@ -72,6 +72,22 @@ def evidence_paths(output: Path, run_id: str, evidence_dir: Path | None) -> Path
 def finish_protect(
     ctx: RunContext, outcomes: list[FileOutcome], engine: Engine, evidence_path: Path
 ) -> RunRecord:
+    """Record the run (`record_protect`), then apply the gate."""
+    record = record_protect(ctx, outcomes, engine, evidence_path)
+    gate(record)
+    return record
+
+
+def gate(record: RunRecord) -> None:
+    """A run whose evidence failed raises PolicyViolation, one line naming the
+    failure and the evidence (its outputs were discarded when it was recorded)."""
+    if record.evidence.status != "passed":
+        raise PolicyViolation(f"{record.evidence.failure}; no output was written, see {record.evidence_path}")
+
+
+def record_protect(
+    ctx: RunContext, outcomes: list[FileOutcome], engine: Engine, evidence_path: Path
+) -> RunRecord:
     """Decide the verdict, record the run in the ledger, then publish or discard
     the outputs and write the report. A run the ledger cannot record publishes
     nothing: evidence that cannot be proven complete is no evidence."""
@@ -91,10 +107,44 @@ def finish_protect(
     report_path = evidence_path.with_name(stem + ".report.md")
     report_path.write_text(to_markdown(evidence), encoding="utf-8")
     evidence_path.with_name(stem + ".report.html").write_text(to_html(evidence), encoding="utf-8")
-    record = RunRecord(evidence, evidence_path, report_path)
-    if evidence.status != "passed":
-        raise PolicyViolation(f"{evidence.failure}; no output was written, see {evidence_path}")
-    return record
+    return RunRecord(evidence, evidence_path, report_path)
+
+
+def html_report_path(evidence_path: Path) -> Path:
+    """The HTML report written beside an evidence document."""
+    return evidence_path.with_name(evidence_path.name.removesuffix(".evidence.json") + ".report.html")
+
+
+def column_rows(evidence: Evidence) -> list[dict[str, str | int]]:
+    """One row per file and column: class, entity, action and counts (no value)."""
+    return [
+        {
+            "file": f.input,
+            "column": c.name,
+            "class": c.classification,
+            "entity": c.entity or "",
+            "action": c.action,
+            "findings": sum(c.findings.values()),
+            "transformed": c.values_transformed,
+            "residual": sum(f.residual.get(c.name, {}).values()),
+        }
+        for f in evidence.files
+        for c in f.columns
+    ]
+
+
+def run_counts(evidence: Evidence) -> dict[str, int | str | dict[str, int]]:
+    """The run's counts, for events and summaries."""
+    return {
+        "run_id": evidence.run_id,
+        "status": evidence.status,
+        "files": len(evidence.files),
+        "rows": sum(f.rows for f in evidence.files),
+        "values_transformed": sum(c.values_transformed for f in evidence.files for c in f.columns),
+        "findings": dict(evidence.totals.get("findings", {})),
+        "residual": dict(evidence.verify.get("residual", {})),
+        "not_scanned_files": sum(1 for n in evidence.not_scanned if n.column is None),
+    }
 
 
 def ledger_path(policy: Policy, evidence_path: Path) -> Path:

@@ -6,6 +6,7 @@ import json
 
 import pyarrow.parquet as pq
 
+from ingestguard.completions import STATE_DIR
 from ingestguard.demo import write_demo
 from tests.test_e2e import run_cli
 
@@ -44,7 +45,11 @@ def test_violation_in_one_file_publishes_none(tmp_path):
         tmp_path,
     )
     assert proc.returncode == 1, proc.stderr[-2000:]
-    assert not (tmp_path / "out").exists() or [p for p in (tmp_path / "out").rglob("*") if p.is_file()] == []
+    assert "fail_on entities US_SSN left in the output" in proc.stderr
+    published = [p for p in (tmp_path / "out").rglob("*") if p.is_file() and STATE_DIR not in p.parts]
+    assert published == []
+    # the state folder keeps plans and records, never a held output of a failed run
+    assert not list((tmp_path / "out" / STATE_DIR).glob("held/*"))
     [ev] = (tmp_path / "ev").glob("*.evidence.json")
     assert json.loads(ev.read_text())["status"] == "failed"
 
@@ -53,16 +58,18 @@ def test_task_errors_reach_prefect_without_their_message(tmp_path, monkeypatch):
     """Prefect logs a failed task's exception: a library message quoting a value must not get there."""
     import pytest
 
+    from ingestguard import stages
     from ingestguard.errors import ScanError
-    from ingestguard.flows import protect as flow_module
 
     def leaky(*_args, **_kwargs):
         raise ValueError("could not convert 'jane.doe@example.com'")
 
     monkeypatch.setenv("INGESTGUARD_KEY", "QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI=")
-    monkeypatch.setattr(flow_module, "protect_file", leaky)
+    monkeypatch.setenv("INGESTGUARD_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(stages, "protect_file", leaky)
     src = write_demo(tmp_path / "in.parquet", rows=10)
+    job = stages.FileJob(str(src), str(tmp_path / "out.parquet"), None, str(tmp_path / STATE_DIR))
     with pytest.raises(ScanError) as info:
-        flow_module.protect_file_task.fn(str(src), str(tmp_path / "out.parquet"), None)
+        stages.protect_one(job)
     assert "jane.doe" not in str(info.value) and "ValueError" in str(info.value)
     assert info.value.__cause__ is None and info.value.__suppress_context__

@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml requirements/model.txt | $(PY)
 	touch $@
 
 $(VENV)/.test-installed: $(VENV)/.installed
-	$(PY) -m pip install --quiet -e '.[test,ml]'
+	$(PY) -m pip install --quiet -e '.[test,ml,dask]'
 	touch $@
 
 $(VENV)/.bench-installed: $(VENV)/.installed

@@ -144,10 +144,32 @@ def protect(
     no_orchestrator: Annotated[
         bool, typer.Option("--no-orchestrator", help="Run in-process, without Prefect.")
     ] = False,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="Local worker processes (default: one per core).")
+    ] = None,
+    dask_address: Annotated[
+        str | None,
+        typer.Option(
+            "--dask-address", help="Run on an existing Dask cluster: tcp://HOST:PORT (extra: dask)."
+        ),
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout", min=0.001, help="Seconds per file; past it the worker is stopped, the run fails."
+        ),
+    ] = None,
 ) -> None:
-    """Protect a dataset and write its evidence; outputs appear only if the run passes."""
+    """Protect a dataset and write its evidence; outputs appear only if the run passes.
+    Running the same command again after a crash skips the files already done."""
     with _errors():
         pol, source = _load_policy(policy)
+        if no_orchestrator and (workers or dask_address or timeout):
+            from ingestguard.errors import InputError
+
+            raise InputError(
+                "--workers, --dask-address and --timeout run through the orchestrator; drop --no-orchestrator"
+            )
         if no_orchestrator:
             from ingestguard.io import open_source, resolve_inputs
             from ingestguard.runs import evidence_paths, ledger_path, new_run, protect_pairs
@@ -166,11 +188,16 @@ def protect(
                 "key": record.evidence.key,
             }
         else:
-            from ingestguard.flows.protect import protect_dataset
+            from ingestguard.flows.protect import Execution, ProtectRequest, protect_dataset
 
-            summary = protect_dataset(
-                input, output, str(policy) if policy else None, str(evidence_dir) if evidence_dir else None
+            request = ProtectRequest(
+                input_path=input,
+                output_path=output,
+                policy_path=str(policy) if policy else None,
+                evidence_dir=str(evidence_dir) if evidence_dir else None,
             )
+            execution = Execution(workers=workers, dask_address=dask_address, timeout_seconds=timeout)
+            summary = protect_dataset(request, execution)
         key = summary["key"]
         if key and key.get("generated"):
             err.print(

@@ -28,6 +28,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 from itertools import chain
 from pathlib import Path
 
@@ -35,7 +36,7 @@ import spacy
 from spacy.language import Language
 
 from ingestguard.detectors.candidates import candidate_windows
-from ingestguard.detectors.finding import Finding
+from ingestguard.detectors.finding import Finding, merge_overlaps
 from ingestguard.detectors.names_model import ModelSpan, NamesModel
 from ingestguard.detectors.opinions import CANDIDATE_LABELS, SPACY_LABELS, combine
 from ingestguard.errors import ModelNotFoundError
@@ -106,6 +107,12 @@ BATCH_SIZE = 64
 # (forked workers inherit spaCy; each builds its names-model session in 0.1 s).
 MIN_TEXTS_PER_PROCESS = 300
 CHUNK = 250
+# spaCy refuses a text longer than its `max_length` (1,000,000 characters unless
+# a pipeline sets it; E088), and the models' memory grows with the text: a long
+# text is read in overlapping windows, whose findings are mapped back and merged.
+WINDOW_CHARS = 20_000
+WINDOW_OVERLAP = 600
+_SPACE = re.compile(r"\s")
 
 
 def check_installed(model: str) -> None:
@@ -183,12 +190,15 @@ class NerScanner:
         """Findings per text. `covered`: per text, spans other detectors have
         found, which the names model need not read again (see `candidates`)."""
         covered = covered if covered is not None else [()] * len(texts)
-        processes = self.processes if len(texts) >= MIN_TEXTS_PER_PROCESS * self.processes else 1
-        opinions = self._in_workers(texts, covered) if processes > 1 else None
+        owners, offsets, pieces, pieces_covered = _pieces(texts, covered)
+        processes = self.processes if len(pieces) >= MIN_TEXTS_PER_PROCESS * self.processes else 1
+        opinions = self._in_workers(pieces, pieces_covered) if processes > 1 else None
         if opinions is None:
-            opinions = _opinions(self.nlp, self.names, texts, covered, self.kept_labels)
-        out = []
-        for text, (spacy_spans, model_spans) in zip(texts, opinions, strict=True):
+            opinions = _opinions(self.nlp, self.names, pieces, pieces_covered, self.kept_labels)
+        out: list[list[Finding]] = [[] for _ in texts]
+        for owner, offset, text, (spacy_spans, model_spans) in zip(
+            owners, offsets, pieces, opinions, strict=True
+        ):
             kept = []
             for label, start, end in spacy_spans:
                 span = _without_codes(text, start, end)
@@ -196,9 +206,10 @@ class NerScanner:
                     kept.append((label, *span))
             # "NINO: AB123456C", "Name: ...": a field's label is no one's name.
             model_spans = [s for s in model_spans if not _field_label(text[s.start : s.end])]
-            out.append(
-                combine(text, kept, model_spans, self.entities, self.threshold, self.names is not None)
-            )
+            found = combine(text, kept, model_spans, self.entities, self.threshold, self.names is not None)
+            out[owner].extend(replace(f, start=f.start + offset, end=f.end + offset) for f in found)
+        if len(pieces) > len(texts):  # a long text's windows overlap: merge what both saw
+            out = [merge_overlaps(found) for found in out]
         return out
 
     def _in_workers(
@@ -240,6 +251,46 @@ class NerScanner:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown()
+
+
+def windows(text: str) -> list[tuple[int, int]]:
+    """Overlapping ranges of a long text for the models, ending at a space where
+    one is near, so that a name or address (up to WINDOW_OVERLAP / 2
+    characters) lies whole in one of them; a short text is one range."""
+    if len(text) <= WINDOW_CHARS:
+        return [(0, len(text))]
+    ranges, start, half = [], 0, WINDOW_OVERLAP // 2
+    while start + WINDOW_CHARS < len(text):
+        end = start + WINDOW_CHARS
+        space = max(text.rfind(" ", end - half, end), text.rfind("\n", end - half, end))
+        end = space + 1 if space >= 0 else end
+        ranges.append((start, end))
+        start = end - WINDOW_OVERLAP
+        space = _SPACE.search(text, start, start + half)
+        start = space.end() if space else start
+    ranges.append((start, len(text)))
+    return ranges
+
+
+def _pieces(
+    texts: Sequence[str], covered: Sequence[Sequence[tuple[int, int]]]
+) -> tuple[list[int], list[int], list[str], list[Sequence[tuple[int, int]]]]:
+    """Each text's windows, with their owner, offset and the covered spans within."""
+    owners, offsets, pieces, pieces_covered = [], [], [], []
+    for owner, (text, found) in enumerate(zip(texts, covered, strict=True)):
+        ranges = windows(text)
+        for start, end in ranges:
+            owners.append(owner)
+            offsets.append(start)
+            if len(ranges) == 1:
+                pieces.append(text)
+                pieces_covered.append(found)
+                continue
+            pieces.append(text[start:end])
+            pieces_covered.append(
+                [(max(s, start) - start, min(e, end) - start) for s, e in found if s < end and e > start]
+            )
+    return owners, offsets, pieces, pieces_covered
 
 
 def _field_label(span: str) -> bool:

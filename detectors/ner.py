@@ -13,7 +13,8 @@ a third faster than spaCy's own `n_process`, whose workers, when forked from a
 Prefect task's thread, also fail at exit and warn (W127) after finishing the
 work. Fork, not spawn: a spawned worker re-imports the caller's main script,
 which breaks any script without a `__main__` guard. Each worker builds its own
-names-model session on first use (one made before a fork is not the child's).
+names-model session on first use (one made before a fork is not the child's),
+and exits when this process dies (`parent_death`).
 Both models' spans go through `opinions.combine`, the one place that decides
 between them.
 """
@@ -39,6 +40,7 @@ from ingestguard.detectors.candidates import candidate_windows
 from ingestguard.detectors.finding import Finding, merge_overlaps
 from ingestguard.detectors.names_model import ModelSpan, NamesModel
 from ingestguard.detectors.opinions import CANDIDATE_LABELS, SPACY_LABELS, combine
+from ingestguard.detectors.parent_death import exit_with_parent
 from ingestguard.errors import ModelNotFoundError
 
 # spaCy's OntoNotes labels that can name a person or a place. DATE and TIME are
@@ -239,7 +241,14 @@ class NerScanner:
                     self.processes,
                     mp_context=multiprocessing.get_context("fork"),
                     initializer=_worker_init,
-                    initargs=(self.nlp, self.names is not None, self.kept_labels),
+                    # The workers are forked by the first `map`, in this thread.
+                    initargs=(
+                        self.nlp,
+                        self.names is not None,
+                        self.kept_labels,
+                        os.getpid(),
+                        threading.current_thread() is threading.main_thread(),
+                    ),
                 )
                 self._pool_pid = os.getpid()
                 weakref.finalize(self, self._pool.shutdown)
@@ -351,7 +360,11 @@ _worker_names: NamesModel | None = None
 _worker_kept_labels: frozenset[str] = frozenset()
 
 
-def _worker_init(nlp: Language, names_model: bool, kept_labels: frozenset[str]) -> None:
+def _worker_init(
+    nlp: Language, names_model: bool, kept_labels: frozenset[str], parent: int, forked_by_main_thread: bool
+) -> None:
+    # No orphans: a SIGKILLed parent must not leave 380 MB workers behind.
+    exit_with_parent(parent, forked_by_main_thread)
     global _worker_nlp, _worker_names, _worker_kept_labels
     _worker_nlp = nlp
     _worker_names = NamesModel() if names_model else None

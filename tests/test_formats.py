@@ -276,3 +276,15 @@ def test_jsonl_crlf_line_endings_are_kept(tmp_path: Path) -> None:
     first, second, end = dst.read_bytes().split(b"\r\n")
     assert end == b"" and second == b'{"id": 2, "note": "plain words"}'
     assert b"jane.doe@example.com" not in first and json.loads(first)["id"] == 1
+
+
+def test_jsonl_key_with_two_types_in_different_blocks(tmp_path: Path, monkeypatch) -> None:
+    from ingestguard.errors import InputError
+
+    monkeypatch.setattr(jsonlines, "CHUNK_BYTES", 64)
+    lines = [json.dumps({"id": i, "note": "x" * 40}) for i in range(5)]
+    lines.append(json.dumps({"id": "jane.doe@example.com", "note": "y"}))
+    src = _write_lines(tmp_path / "mixed.jsonl", lines)
+    with pytest.raises(InputError, match="key 'id' holds different JSON types in different lines") as caught:
+        open_source(src)
+    assert "jane.doe" not in str(caught.value)

@@ -90,8 +90,8 @@ def _parse_error(exc: Exception, chunk: bytes, first_line: int, path: Path) -> I
         return InputError(
             f"input has two keys named '{twice.group(1).lstrip('/')}' in {where}; rename one: {path}"
         )
-    changed = re.search(r"Column\((/[^)]*)\) changed from (\w+) to (\w+)", text)
-    if changed and changed.group(1) == "/":
+    changed = re.search(r"Column\(([^)]*)\) changed from (\w+) to (\w+)", text)
+    if changed and changed.group(1).strip("/") == "":
         return InputError(f"{where} is not a JSON object; JSON lines hold one object per line: {path}")
     if changed:
         key, before, after = changed.groups()
@@ -99,8 +99,6 @@ def _parse_error(exc: Exception, chunk: bytes, first_line: int, path: Path) -> I
             f"key '{key.lstrip('/')}' holds a {before} in one line and a {after} in {where}; "
             f"give each key one JSON type: {path}"
         )
-    if changed is None and re.search(r"Column\(\) changed", text):
-        return InputError(f"{where} is not a JSON object; JSON lines hold one object per line: {path}")
     return InputError(
         f"{where} is not valid JSON (one object per line expected; the parser's message is "
         f"withheld because it quotes the line): {path}"

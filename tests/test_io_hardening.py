@@ -460,3 +460,28 @@ def test_file_size_limit_mid_write_in_a_real_process(tmp_path: Path) -> None:
         done.stderr
     )
     assert _sha(src) == before and _files(out) == []
+
+
+def _open_files() -> set[str]:
+    fds = Path("/proc/self/fd")
+    return {os.readlink(fds / fd) for fd in os.listdir(fds) if (fds / fd).exists()}
+
+
+def test_a_staging_file_published_by_another_process_releases_its_lock(tmp_path: Path) -> None:
+    """A worker process stages, the run's main process renames: the worker must
+    not keep a descriptor per published file."""
+    from ingestguard.io import StagedJsonLines
+
+    src = tmp_path / "a.jsonl"
+    src.write_text(GOOD_JSONL)
+    first = StagedJsonLines(tmp_path / "out" / "a.jsonl", src)
+    first.write(open_source(src).take(["id", "email"], [0, 1]).to_batches()[0])
+    first.close()
+    published = tmp_path / "out" / "a.jsonl"
+    os.replace(first.staging, published)  # as another process would publish it
+    assert str(published) in _open_files()  # still held by this process
+    second = StagedJsonLines(tmp_path / "out" / "b.jsonl", src)
+    assert str(published) not in _open_files()
+    assert str(second.staging) in _open_files()
+    second.abort()
+    assert (tmp_path / "out" / "a.jsonl").read_text() == GOOD_JSONL

@@ -3,7 +3,9 @@ name, `.<name>.<12 hex>.partial`, and renamed into place only when the whole
 run has passed, so a failed or killed run never leaves a partial output.
 
 Each staging file is locked (flock) by the process that writes it, from the
-moment it gets its name until it is committed or discarded. The lock dies with
+moment it gets its name until it is committed or discarded (by that process,
+or by another one: a worker drops the locks of files published elsewhere the
+next time it stages one). The lock dies with
 its process, so the next run writing to the same folder can tell a file left
 by a killed run (lock free) from one a live run is still writing or holding
 for commit (locked), and removes only the former. A new file is created under
@@ -50,6 +52,7 @@ def new_staging(destination: Path) -> Path:
     Stale staging files of killed runs in that folder are removed first.
     """
     folder = destination.parent
+    _drop_published()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         remove_stale(folder)
@@ -97,6 +100,21 @@ def remove_stale(folder: Path) -> list[Path]:
         finally:
             os.close(fd)
     return removed
+
+
+def _drop_published() -> None:
+    """Close the locks of staging files another process has since committed or
+    discarded: a worker process stages an output, the run's main process
+    publishes it, and the worker would otherwise keep one descriptor per file."""
+    with _locks_guard:
+        for path, fd in list(_locks.items()):
+            try:
+                held, named = os.fstat(fd), os.stat(path, follow_symlinks=False)
+                if (held.st_dev, held.st_ino) == (named.st_dev, named.st_ino):
+                    continue
+            except FileNotFoundError:
+                pass
+            os.close(_locks.pop(path))
 
 
 def sync_staged(staging: Path) -> None:

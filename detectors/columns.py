@@ -8,7 +8,8 @@ patterns do not explain.
 
 A nested or binary column is planned leaf by leaf (ingestguard/nested.py):
 each text leaf, named by its path (`contact.email`, `messages[].content`),
-is classified exactly like a column of its own.
+is classified exactly like a column of its own. So is each path of JSON
+documents held in a text column or leaf (ingestguard/json_documents.py).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ingestguard.detectors.entities import NER_ENTITIES
 from ingestguard.detectors.recognizers.location import DATE
 from ingestguard.errors import ScanError
 from ingestguard.io import Source
+from ingestguard.json_documents import OTHER, Documents, holds_json
 from ingestguard.nested import LeafKind, as_text, leaves, text_leaves
 from ingestguard.policy import Action, Policy
 
@@ -278,6 +280,8 @@ class ColumnClass(StrEnum):
     SKIPPED = "skipped"
     # A nested or binary column: its `leaves` carry the plans, one per leaf path.
     NESTED = "nested"
+    # JSON documents in text: `leaves` plan their strings by JSON path.
+    JSON = "json"
 
 
 @dataclass
@@ -321,8 +325,11 @@ class ColumnPlan:
 
 
 def flat_plans(plans: Sequence[ColumnPlan]) -> list[ColumnPlan]:
-    """Every plan that is counted and reported: a nested column stands for its leaves."""
-    return [leaf for p in plans for leaf in (p.leaves if p.column_class == ColumnClass.NESTED else [p])]
+    """Every plan that is counted and reported: a nested or JSON column stands for its leaves."""
+    out = []
+    for p in plans:
+        out += flat_plans(p.leaves) if p.column_class in (ColumnClass.NESTED, ColumnClass.JSON) else [p]
+    return out
 
 
 def is_text(dtype: pa.DataType) -> bool:
@@ -332,7 +339,7 @@ def is_text(dtype: pa.DataType) -> bool:
 
 
 def may_hold_text(dtype: pa.DataType) -> bool:
-    """Nested, binary and extension types (JSON, ...) can carry strings the guard does not read."""
+    """Nested, binary and extension types can carry strings a plain text reader would miss."""
     if isinstance(dtype, pa.BaseExtensionType):
         return may_hold_text(dtype.storage_type)
     if pa.types.is_dictionary(dtype):
@@ -426,9 +433,9 @@ def plan_columns(source: Source, policy: Policy, detector: Detector, patterns: D
                 values = [str(v) for v in column.to_pylist() if v is not None]
                 if name in numbers:
                     plan = _number_column(name, kind, values, policy, patterns)
+                    sampled = [(plan, values)]
                 else:
-                    plan = classify_column(name, kind, values, policy, detector, patterns)
-                sampled = [(plan, values)]
+                    plan, sampled = _classify_text(name, kind, values, policy, detector, patterns)
             else:
                 plan, sampled = _nested_column(name, kind, column, policy, detector, patterns)
             if attempt == 0 and len(rows) < source.num_rows and any(_unsure(*s, policy) for s in sampled):
@@ -493,10 +500,10 @@ def _nested_column(
                 reasons=[f"policy: action {override.action.value}"],
             )
         else:
-            plan = classify_column(
+            plan, classified = _classify_text(
                 leaf.path, leaf_kind, values.get(leaf.path, []), policy, detector, patterns
             )
-            sampled.append((plan, values.get(leaf.path, [])))
+            sampled += classified
         _nested_action(plan, name)
         plans.append(plan)
     whole = (
@@ -506,6 +513,60 @@ def _nested_column(
     )
     reasons = [f"{len(plans)} leaves, each planned by its path"]
     return ColumnPlan(name, kind, ColumnClass.NESTED, action=whole, reasons=reasons, leaves=plans), sampled
+
+
+def _classify_text(
+    name: str, kind: str, values: list[str], policy: Policy, detector: Detector, patterns: Detector
+) -> tuple[ColumnPlan, list[tuple[ColumnPlan, list[str]]]]:
+    """A text column or leaf classified on its sampled values, as JSON documents
+    when they all are; with each classified plan and the values it was classified on."""
+    if not holds_json(values):
+        plan = classify_column(name, kind, values, policy, detector, patterns)
+        return plan, [(plan, values)]
+    docs = Documents(values, name)
+    leaves, sampled = [], []
+    for path, strings in docs.leaves.items():
+        override = policy.columns.get(path)
+        if override is not None and override.skip:
+            plan = ColumnPlan(path, "json string", ColumnClass.SKIPPED, reasons=["policy: skip"])
+        elif override is not None:
+            plan = ColumnPlan(
+                path,
+                "json string",
+                ColumnClass.FORCED,
+                action=override.action,
+                reasons=[f"policy: action {override.action.value}"],
+            )
+        else:
+            plan, classified = _classify_text(path, "json string", strings, policy, detector, patterns)
+            sampled += classified
+        _json_action(plan)
+        leaves.append(plan)
+    leaves.append(
+        ColumnPlan(
+            name + OTHER,
+            "json string",
+            ColumnClass.FREE_TEXT,
+            reasons=[
+                "strings at paths the sample did not show, and values that are not JSON: scanned in full"
+            ],
+        )
+    )
+    reasons = [f"all {len(values)} sampled values are JSON documents: their strings are planned by path"]
+    return ColumnPlan(name, kind, ColumnClass.JSON, reasons=reasons, leaves=leaves), sampled
+
+
+def _json_action(plan: ColumnPlan) -> None:
+    """Inside a JSON document a value is redacted to null rather than a column
+    dropped, and tokenized rather than format-preservingly encrypted (the
+    re-scan reads the document's text, where a ciphertext would pass for the
+    entity it hides)."""
+    if plan.action in _COLUMN_ONLY_ACTIONS:
+        plan.reasons.append(f"{plan.action.value} applies to whole columns: the JSON values are redacted")
+        plan.action = Action.REDACT
+    elif plan.action == Action.FPE:
+        plan.reasons.append("fpe inside JSON text would pass for the entity it hides: tokenized instead")
+        plan.action = Action.TOKENIZE
 
 
 def _nested_action(plan: ColumnPlan, column: str) -> None:

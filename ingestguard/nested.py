@@ -31,7 +31,7 @@ LeafFunction = Callable[[str, pa.Array], pa.Array]
 
 
 class LeafKind(StrEnum):
-    TEXT = "text"  # string, large_string, string_view, dictionary-encoded strings
+    TEXT = "text"  # string, large_string, string_view, dictionary-encoded strings, the JSON extension type
     BINARY = "binary"  # binary, large_binary, binary_view: text when the bytes are UTF-8
     NO_TEXT = "no_text"  # numbers, dates, booleans, nulls: nothing to read
     OPAQUE = "opaque"  # may carry text the guard cannot read (fixed-size binary, unions, list views, ...)
@@ -65,6 +65,8 @@ def is_container(dtype: pa.DataType) -> bool:
 
 def leaf_kind(dtype: pa.DataType) -> LeafKind:
     """What a non-container type holds, as far as text goes."""
+    if isinstance(dtype, pa.JsonType):
+        return LeafKind.TEXT
     if pa.types.is_dictionary(dtype):
         value = dtype.value_type
         if _is_text(value):
@@ -174,8 +176,12 @@ def map_leaves(array: pa.Array, name: str, fn: LeafFunction) -> pa.Array:
 def as_text(values: pa.Array, path: str, column: str) -> pa.Array:
     """A leaf's values as strings; binary leaves must decode as UTF-8 in full
     (`column`, the top-level name, is what the policy can skip or drop)."""
+    if isinstance(values.type, pa.JsonType):
+        values = values.storage
     if pa.types.is_dictionary(values.type) and _is_binary(values.type.value_type):
         values = values.dictionary_decode()
+    if pa.types.is_string_view(values.type):  # few compute kernels (take) read views yet
+        return values.cast(pa.large_string())
     if not _is_binary(values.type):
         return values
     try:
@@ -191,6 +197,8 @@ def restore(values: pa.Array, dtype: pa.DataType) -> pa.Array:
     """Protected text back in its leaf's type (binary stays binary, dictionaries re-encode)."""
     if values.type == dtype:
         return values
+    if isinstance(dtype, pa.JsonType):
+        return pa.ExtensionArray.from_storage(dtype, restore(values, dtype.storage_type))
     if pa.types.is_dictionary(dtype):
         return restore(values, dtype.value_type).cast(dtype)
     if _is_binary(dtype):

@@ -35,6 +35,7 @@ from ingestguard.io import (
     open_sink,
     open_source,
 )
+from ingestguard.json_documents import OTHER, Documents
 from ingestguard.kanonymity import check_columns
 from ingestguard.keyring import Keyring
 from ingestguard.keys import Key
@@ -206,6 +207,8 @@ class BatchProtector:
                 arrays.append(self._shift_dates(p, array, batch))
             elif p.column_class == ColumnClass.NESTED:
                 arrays.append(self._nested(p, array))
+            elif p.column_class == ColumnClass.JSON:
+                arrays.append(self._leaf(p, array, p.name))
             elif p.name in self._column_transformers:
                 arrays.append(self._whole_column(p, array))
             elif p.column_class == ColumnClass.FREE_TEXT:
@@ -235,7 +238,9 @@ class BatchProtector:
         ):
             return values
         text = as_text(values, p.name, column)
-        if p.name in self._column_transformers:
+        if p.column_class == ColumnClass.JSON:
+            out = self._json(p, text, column)
+        elif p.name in self._column_transformers:
             out = self._whole_column(p, text)
         elif p.column_class == ColumnClass.FREE_TEXT:
             out = self._text(p, text, None, self.engine.detector)
@@ -246,6 +251,15 @@ class BatchProtector:
                 self.counters[p.name].findings[p.entity] += len(text) - text.null_count
             return values
         return values if out is text else restore(out, values.type)
+
+    def _json(self, p: ColumnPlan, text: pa.Array, column: str) -> pa.Array:
+        """JSON documents with the strings at each path protected through that
+        path's plan (paths the sample did not show: scanned in full)."""
+        plans = {leaf.name: leaf for leaf in p.leaves}
+        other = plans[p.name + OTHER]
+        docs = Documents(text.to_pylist(), p.name)
+        out = docs.rebuild(lambda path, strings: self._leaf(plans.get(path, other), strings, column))
+        return text if out == docs.texts else pa.array(out, pa.large_string()).cast(text.type)
 
     def _whole_column(self, p: ColumnPlan, array: pa.Array) -> pa.Array:
         present = len(array) - array.null_count
@@ -486,7 +500,7 @@ def scan_source(source: Source, engine: Engine, progress: Progress | None = None
     counters = {p.name: ColumnCounters() for p in flat_plans(plans)}
     text_columns = [p.name for p in plans if p.column_class == ColumnClass.FREE_TEXT]
     entity_columns = [p for p in plans if p.column_class == ColumnClass.ENTITY]
-    nested_columns = [p for p in plans if p.column_class == ColumnClass.NESTED]
+    nested_columns = [p for p in plans if p.column_class in (ColumnClass.NESTED, ColumnClass.JSON)]
     canary = CanaryProbe.for_policy(engine.policy.canary, engine.detector)
     read = [*text_columns, *(p.name for p in entity_columns), *(p.name for p in nested_columns)]
     for batch in source.batches(read):
@@ -519,18 +533,32 @@ def scan_source(source: Source, engine: Engine, progress: Progress | None = None
 
 
 def _scan_nested(p: ColumnPlan, array: pa.Array, engine: Engine, counters: dict[str, ColumnCounters]) -> None:
-    """Scan mode for one nested or binary column, leaf by leaf as protect reads it:
-    entity leaves counted, free-text leaves scanned in full, binary leaves decoded."""
+    """Scan mode for one nested, binary or JSON column, leaf by leaf as protect reads it."""
+    if p.column_class == ColumnClass.JSON:
+        _scan_leaf(p, array, p.name, engine, counters)
+        return
     leaf_plans = {leaf.name: leaf for leaf in p.leaves}
     for path, values in text_leaves(array, p.name):
-        leaf = leaf_plans[path]
-        if leaf.column_class in (ColumnClass.SKIPPED, ColumnClass.FORCED):
-            continue
-        text = as_text(values, path, p.name)
-        if leaf.column_class == ColumnClass.ENTITY:
-            counters[path].findings[leaf.entity] += len(text) - text.null_count
-        elif leaf.column_class == ColumnClass.FREE_TEXT:
-            counters[path].findings.update(scan_text_column(text, engine.detector).entity_counts())
+        _scan_leaf(leaf_plans[path], values, p.name, engine, counters)
+
+
+def _scan_leaf(
+    p: ColumnPlan, values: pa.Array, column: str, engine: Engine, counters: dict[str, ColumnCounters]
+) -> None:
+    """Entity leaves counted, free-text leaves scanned in full, binary leaves
+    decoded, JSON documents read path by path."""
+    if p.column_class in (ColumnClass.SKIPPED, ColumnClass.FORCED):
+        return
+    text = as_text(values, p.name, column)
+    if p.column_class == ColumnClass.JSON:
+        plans = {leaf.name: leaf for leaf in p.leaves}
+        other = plans[p.name + OTHER]
+        for path, strings in Documents(text.to_pylist(), p.name).leaves.items():
+            _scan_leaf(plans.get(path, other), pa.array(strings, pa.large_string()), column, engine, counters)
+    elif p.column_class == ColumnClass.ENTITY:
+        counters[p.name].findings[p.entity] += len(text) - text.null_count
+    elif p.column_class == ColumnClass.FREE_TEXT:
+        counters[p.name].findings.update(scan_text_column(text, engine.detector).entity_counts())
 
 
 def commit(outcomes: list[FileOutcome]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pyarrow as pa
 import pytest
 
@@ -48,12 +50,14 @@ def test_name_hints_can_be_switched_off() -> None:
     assert without.columns[0]["classification"] != "entity"
 
 
-def test_json_extension_column_fails_closed(engine: Engine) -> None:
-    from ingestguard.errors import ScanError
-
-    payload = pa.array(['{"email": "user0@example.org"}'] * 20, pa.json_())
-    with pytest.raises(ScanError, match="column 'payload' has type"):
-        protect_table(pa.table({"payload": payload}), engine)
+def test_json_extension_column_is_protected_path_by_path(engine: Engine) -> None:
+    payload = pa.array([f'{{"email": "user{i}@example.org", "n": {i}}}' for i in range(20)], pa.json_())
+    out, outcome = protect_table(pa.table({"payload": payload}), engine)
+    assert out.schema.field("payload").type == pa.json_()
+    docs = [json.loads(v) for v in out.column("payload").to_pylist()]
+    assert [d["n"] for d in docs] == list(range(20))
+    assert all(d["email"].startswith("EMAIL_ADDRESS_") for d in docs)
+    assert [c["name"] for c in outcome.columns] == ["payload$.email", "payload$*"]
 
 
 def test_redacting_a_non_nullable_column_makes_it_nullable(engine: Engine) -> None:

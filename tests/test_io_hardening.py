@@ -485,3 +485,54 @@ def test_a_staging_file_published_by_another_process_releases_its_lock(tmp_path:
     assert str(second.staging) in _open_files()
     second.abort()
     assert (tmp_path / "out" / "a.jsonl").read_text() == GOOD_JSONL
+
+
+def test_two_runs_writing_to_one_folder_keep_each_others_staging(tmp_path: Path) -> None:
+    """Run A (a real process) is paused while it writes; run B into the same
+    folder sweeps stale staging files and must leave A's alone; A then finishes."""
+    out = tmp_path / "out"
+    src_a = tmp_path / "a.jsonl"
+    src_a.write_text(
+        "".join(
+            json.dumps({"id": i, "note": f"Customer {i} wrote from user{i}@example.com about order {i}"})
+            + "\n"
+            for i in range(1000)
+        )
+    )
+    src_b = tmp_path / "b.jsonl"
+    src_b.write_text(GOOD_JSONL)
+    out.mkdir()
+    stale = _staging(out, "old.jsonl")
+    cli = Path(sys.executable).with_name("ingestguard")
+    env = {**os.environ, "INGESTGUARD_KEY": KEY, "INGESTGUARD_HOME": str(tmp_path / "home")}
+    args = [str(cli), "protect", str(src_a), str(out / "a.jsonl"), "--no-orchestrator"]
+    run_a = subprocess.Popen([*args, "--evidence-dir", str(tmp_path / "ev")], env=env, stderr=subprocess.PIPE)
+    try:
+        staged: list[Path] = []
+        deadline = time.monotonic() + 600  # a guard against hanging, not a measurement
+        while run_a.poll() is None and not staged and time.monotonic() < deadline:
+            staged = list(out.glob(".a.jsonl.*.partial"))
+            time.sleep(0.02)
+        if not staged:
+            pytest.skip("run A finished before it could be paused while writing")
+        run_a.send_signal(signal.SIGSTOP)
+        result = runner.invoke(
+            app,
+            [
+                "protect",
+                str(src_b),
+                str(out / "b.jsonl"),
+                "--no-orchestrator",
+                "--evidence-dir",
+                str(tmp_path / "ev"),
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        assert not stale.exists()  # B removed what a dead run left
+        assert staged[0].exists()  # and kept what a live one is writing
+    finally:
+        run_a.send_signal(signal.SIGCONT)
+        _, err = run_a.communicate(timeout=900)
+    assert run_a.returncode == 0, err
+    assert sorted(p.name for p in out.iterdir()) == ["a.jsonl", "b.jsonl"]
+    assert len((out / "a.jsonl").read_text().splitlines()) == 1000

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ingestguard.context import RedactionContext
     from ingestguard.gate import ProtectionProof, guarded, require_protected
     from ingestguard.guard import Guard
-    from ingestguard.model_card import model_card
+    from ingestguard.model_cards import model_card
     from ingestguard.policy import Action, Policy
 
 # name -> the module that defines it, imported when the name is first used.
@@ -37,7 +37,7 @@ _LAZY = {
     "ProtectionProof": "ingestguard.gate",
     "RedactionContext": "ingestguard.context",
     "guarded": "ingestguard.gate",
-    "model_card": "ingestguard.model_card",
+    "model_card": "ingestguard.model_cards",
     "require_protected": "ingestguard.gate",
 }
 

@@ -31,6 +31,6 @@ def model_card(
     from ingestguard.cli import _errors
 
     with _errors():
-        from ingestguard.model_card import model_card as card
+        from ingestguard.model_cards import model_card as card
 
         sys.stdout.write(card(run_id, ledger, evidence_dir, public_key, policy))

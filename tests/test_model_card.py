@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pyarrow as pa
 import pytest
@@ -83,3 +85,10 @@ def test_cli_prints_the_card_and_exits_2_on_an_unknown_run(run):
     assert result.stdout == ingestguard.model_card(evidence.run_id, ledger)
     result = CliRunner().invoke(app, ["model-card", "nope", "--ledger", str(ledger)])
     assert result.exit_code == 2
+
+
+def test_the_library_name_stays_the_function_once_the_module_is_loaded():
+    # In a fresh process: the CLI command imports the module before anyone asks
+    # for `ingestguard.model_card`, which must still be the function then.
+    code = "import ingestguard.model_cards, ingestguard; assert callable(ingestguard.model_card)"
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -4,9 +4,10 @@ and written back line for line.
 Reading is two passes. The first, at open, reads the file in newline-aligned
 chunks, infers each chunk's schema and unifies them (the streaming reader
 fixes its schema on its first block and fails on a key first seen later), and
-counts the records; it also takes the file's digest and its longest line, so
-the streaming reader's blocks can hold any one line. The second pass streams
-batches with `pyarrow.json.open_json` under that explicit schema.
+counts the records; it also checks UTF-8 and one object per line, and finds
+the longest line, so the streaming reader's blocks can hold any one line. The
+second pass streams batches with `pyarrow.json.open_json` under that explicit
+schema.
 
 Types: JSON has no timestamps, so a string pyarrow would read as a timestamp
 stays a string (its text is what gets written back). Numbers are never
@@ -133,7 +134,7 @@ def _unify(schemas: list[pa.Schema], path: Path) -> pa.Schema:
 
 
 class JsonLinesSource:
-    """A JSON lines file, surveyed at open (schema, rows, digest), then streamed."""
+    """A JSON lines file, surveyed at open (checks, schema, rows), then streamed."""
 
     format = "jsonl"
 
@@ -144,9 +145,9 @@ class JsonLinesSource:
             raise InputError(f"input not found: {path}")
         if path.stat().st_size == 0:
             raise InputError(f"input is an empty file (0 bytes): {path}")
-        schemas, rows, longest = [], 0, 0
         if is_parquet(path):
             raise InputError(f"input is a Parquet file, not JSON lines; give it a .parquet suffix: {path}")
+        schemas, rows, longest = [], 0, 0
         for first_line, chunk in _chunks(path):
             lines = chunk.split(b"\n")
             longest = max(longest, *map(len, lines))

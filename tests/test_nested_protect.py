@@ -269,3 +269,27 @@ def test_protect_cli_writes_nested_parquet_with_the_same_schema(tmp_path: Path, 
     doc = json.loads(evidence.read_text())
     assert [c["name"] for c in doc["files"][0]["columns"]] == ["messages[].role", "messages[].content"]
     assert doc["status"] == "passed"
+
+
+def test_redacting_a_non_nullable_nested_field_makes_it_nullable(engine: Engine) -> None:
+    person = pa.struct(
+        [pa.field("ssn", pa.string(), nullable=False), pa.field("id", pa.int64(), nullable=False)]
+    )
+    schema = pa.schema([pa.field("person", person, nullable=False)])
+    rows = [{"ssn": f"536-22-{1000 + i}", "id": i} for i in range(60)]
+    out, outcome = protect_table(pa.table({"person": pa.array(rows, person)}, schema=schema), engine)
+    assert out.schema == pa.schema([("person", pa.struct([("ssn", pa.string()), ("id", pa.int64())]))])
+    assert out.column("person").to_pylist() == [{"ssn": None, "id": i} for i in range(60)]
+    ssn = next(c for c in outcome.columns if c["name"] == "person.ssn")
+    assert (ssn["entity"], ssn["action"], ssn["values_transformed"]) == ("US_SSN", "redact", 60)
+
+
+def test_map_keys_that_would_be_redacted_are_replaced_since_keys_cannot_be_null() -> None:
+    policy = Policy(sampling={"size": 50, "seed": 1}, actions={"EMAIL_ADDRESS": "redact"})
+    scores = [[(f"user{i}@example.com", "high")] for i in range(60)]
+    table = pa.table({"scores": pa.array(scores, pa.map_(pa.string(), pa.string()))})
+    out, outcome = protect_table(table, Engine(policy, KEY))
+    assert out.column("scores").to_pylist() == [[("<EMAIL_ADDRESS>", "high")]] * 60
+    key = next(c for c in outcome.columns if c["name"] == "scores{}.key")
+    assert key["action"] == "replace"
+    assert "map keys cannot be null: replaced instead of redacted" in key["reasons"]

@@ -212,7 +212,9 @@ def relaxed(dtype: pa.DataType) -> pa.DataType:
         return pa.struct([f.with_type(relaxed(f.type)).with_nullable(True) for f in dtype])
     if pa.types.is_map(dtype):
         item = dtype.item_field
-        return pa.map_(dtype.key_field, item.with_type(relaxed(item.type)).with_nullable(True))
+        return pa.map_(
+            dtype.key_field, item.with_type(relaxed(item.type)).with_nullable(True), dtype.keys_sorted
+        )
     if is_container(dtype):
         value = dtype.value_field.with_type(relaxed(dtype.value_type)).with_nullable(True)
         if pa.types.is_fixed_size_list(dtype):

@@ -253,3 +253,4 @@ def test_relaxed_makes_every_nested_field_nullable_and_keeps_the_rest() -> None:
     assert str(loose) == "struct<e: string, l: list<item: string>, m: map<string, string>>"
     array = pa.array([{"e": "x", "l": ["y"], "m": [("k", "v")]}], strict)
     assert array.cast(loose).to_pylist() == array.to_pylist()
+    assert relaxed(pa.map_(pa.string(), pa.string(), keys_sorted=True)).keys_sorted

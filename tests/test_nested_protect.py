@@ -293,3 +293,31 @@ def test_map_keys_that_would_be_redacted_are_replaced_since_keys_cannot_be_null(
     key = next(c for c in outcome.columns if c["name"] == "scores{}.key")
     assert key["action"] == "replace"
     assert "map keys cannot be null: replaced instead of redacted" in key["reasons"]
+
+
+def test_bytes_that_are_not_utf8_fail_the_run_and_are_reported_not_scanned(
+    tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("INGESTGUARD_KEY", "QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI=")
+    monkeypatch.setenv("INGESTGUARD_HOME", str(tmp_path / "home"))
+    blobs = [f"ticket {i}".encode() for i in range(5_000)]
+    blobs[4_321] = b"\xff\xfe jane@example.com"  # past any sample
+    src, dst = tmp_path / "in.parquet", tmp_path / "out" / "out.parquet"
+    pq.write_table(pa.table({"blob": pa.array(blobs, pa.binary())}), src)
+    before = src.read_bytes()
+    result = CliRunner().invoke(
+        app, ["protect", str(src), str(dst), "--no-orchestrator", "--evidence-dir", str(tmp_path / "ev")]
+    )
+    assert result.exit_code == 2, result.output
+    [line] = result.stderr.strip().splitlines()
+    assert "column 'blob' holds bytes that are not UTF-8 text" in line and "jane" not in line
+    assert not dst.parent.exists() or list(dst.parent.iterdir()) == []  # not even a staging file
+    assert src.read_bytes() == before
+    [evidence] = (tmp_path / "ev").glob("*.evidence.json")
+    doc = json.loads(evidence.read_text())
+    assert doc["status"] == "failed"
+    [entry] = doc["not_scanned"]
+    assert (
+        entry["file"] == str(src) and "column 'blob' holds bytes that are not UTF-8 text" in entry["reason"]
+    )
+    assert "jane" not in evidence.read_text()

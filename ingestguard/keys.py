@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import secrets
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,15 +108,33 @@ def _read_key_file(path: Path, generated: bool) -> Key:
 
 
 def _generate_key_file(path: Path) -> Key:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     material = os.urandom(KEY_BYTES)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process generated it first: use theirs
-        return _read_key_file(path, generated=False)
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(base64.b64encode(material).decode() + "\n")
+    if not _publish_new_file(path, (base64.b64encode(material).decode() + "\n").encode()):
+        return _read_key_file(path, generated=False)  # another process or thread made it first
     return _make_key(material, source=f"file:{path}", generated=True)
+
+
+def _publish_new_file(path: Path, data: bytes) -> bool:
+    """Write `data` to a temporary file, then link it into place (mode 0600).
+
+    A reader never sees a half-written key, and when another process or thread
+    linked its key first, theirs is kept and this returns False.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.partial")
+    # O_EXCL and O_NOFOLLOW: never write a key through a link planted there.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(tmp, path)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def new_key_b64() -> str:
@@ -174,23 +193,8 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
 
 
 def _generate_signing_key(path: Path) -> None:
-    """Write the key to a temporary file, then link it into place: another process
-    never reads a half-written key, and if one linked first, theirs is kept."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """A new Ed25519 key on first use; if another process made one first, theirs is kept."""
     pem = Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    tmp.unlink(missing_ok=True)  # a leftover of a killed run
-    # O_EXCL and O_NOFOLLOW: never write the key through a link planted there.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(pem)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.link(tmp, path)
-    except FileExistsError:
-        pass  # another process linked its key first: theirs is kept
-    finally:
-        tmp.unlink(missing_ok=True)
+    _publish_new_file(path, pem)

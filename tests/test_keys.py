@@ -218,3 +218,19 @@ def test_a_signing_key_behind_a_symlink_is_refused(tmp_path, monkeypatch) -> Non
     signing_key_path().symlink_to(tmp_path / "elsewhere.pem")
     with pytest.raises(KeyringError, match="symbolic link"):
         load_signing_key()
+
+
+def test_threads_racing_on_a_fresh_home_all_get_the_one_key(isolated_home: Path) -> None:
+    """The key file appears whole or not at all: no thread reads a half-written file."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ingestguard.keys import load_signing_key, signing_key_path
+
+    with ThreadPoolExecutor(16) as pool:
+        keys = list(pool.map(lambda _: load_key(None), range(16)))
+        signers = list(pool.map(lambda _: load_signing_key(), range(16)))
+    assert len({k.material for k in keys}) == 1
+    assert sum(k.generated for k in keys) == 1
+    publics = {s.public_key().public_bytes_raw() for s in signers}
+    assert publics == {load_signing_key(signing_key_path(), generate=False).public_key().public_bytes_raw()}
+    assert not list(isolated_home.glob(".*.partial"))

@@ -14,10 +14,8 @@ so a record appended or edited meanwhile cannot slip in unverified.
 
 from __future__ import annotations
 
-import base64
 import functools
 import inspect
-import json
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ingestguard.errors import LedgerError, UnprotectedDataError
-from ingestguard.reports.ledger import LEDGER_NAME
+from ingestguard.reports.ledger import LEDGER_NAME, statement_at
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -72,7 +70,9 @@ def verified_entries(ledger: Path, public_key: Path | None = None) -> list[Ledge
     try:
         data = ledger.read_bytes()
     except OSError:
-        raise LedgerError(f"no readable ledger at {ledger}; name the ledger the data was protected into") from None
+        raise LedgerError(
+            f"no readable ledger at {ledger}; name the ledger the data was protected into"
+        ) from None
     with tempfile.TemporaryDirectory(prefix="ingestguard-gate-") as folder:
         snapshot = Path(folder) / LEDGER_NAME
         snapshot.write_bytes(data)
@@ -80,16 +80,14 @@ def verified_entries(ledger: Path, public_key: Path | None = None) -> list[Ledge
     if not verdict.ok:
         raise LedgerError(f"the ledger {ledger} does not verify ({verdict.problem}); it vouches for nothing")
     entries = []
-    for line in (line for line in data.split(b"\n") if line.strip()):
-        envelope = json.loads(line)
-        statement = json.loads(base64.b64decode(envelope["payload"]))
-        predicate = dict(statement["predicate"])
+    for index, line in enumerate(line for line in data.split(b"\n") if line.strip()):
+        statement = statement_at(line, index)
         entries.append(
             LedgerEntry(
-                sequence=int(predicate["sequence"]),
-                predicate=predicate,
-                subjects=tuple((s["name"], s["digest"]["sha256"]) for s in statement["subject"]),
-                key_id=str(envelope["signatures"][0]["keyid"]),
+                sequence=int(statement.predicate["sequence"]),
+                predicate=statement.predicate,
+                subjects=statement.subjects,
+                key_id=statement.key_id,
             )
         )
     return entries
@@ -188,7 +186,9 @@ def _ledger_for(data: Any, policy: Any, ledger: str | Path | None) -> Path:
     )
 
 
-def _find(name: str, digest: str, entries: list[LedgerEntry], policy_sha256: str, ledger: Path) -> ProtectedItem:
+def _find(
+    name: str, digest: str, entries: list[LedgerEntry], policy_sha256: str, ledger: Path
+) -> ProtectedItem:
     outputs = [
         e
         for e in entries

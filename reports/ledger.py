@@ -288,17 +288,36 @@ def _check(line: bytes, index: int, previous: str, key: SSlibKey) -> str | None:
     return None
 
 
-def record_at(line: bytes, index: int) -> dict[str, Any]:
-    """The predicate of one record line (unverified: `verify` checks it)."""
+@dataclass(frozen=True)
+class Statement:
+    """One record as signed: its predicate, its subjects (name, sha256) and the
+    signing key's id. Unverified: `verify` checks the signatures and links."""
+
+    predicate: dict[str, Any]
+    subjects: tuple[tuple[str, str], ...]
+    key_id: str
+
+
+def statement_at(line: bytes, index: int) -> Statement:
+    """The statement of one record line; LedgerError when the line is unreadable."""
     try:
         envelope = json.loads(line)
         statement = json.loads(base64.b64decode(envelope["payload"]))
-        return dict(statement["predicate"])
-    except (ValueError, KeyError, TypeError):
+        return Statement(
+            predicate=dict(statement["predicate"]),
+            subjects=tuple((s["name"], s["digest"]["sha256"]) for s in statement["subject"]),
+            key_id=str(envelope["signatures"][0]["keyid"]),
+        )
+    except (ValueError, KeyError, TypeError, IndexError):
         raise LedgerError(
             f"ledger record {index} is unreadable (a crash during an append, or an edit); "
             "check the ledger with `ingestguard verify`"
         ) from None
+
+
+def record_at(line: bytes, index: int) -> dict[str, Any]:
+    """The predicate of one record line (unverified: `verify` checks it)."""
+    return statement_at(line, index).predicate
 
 
 def read_lines(path: Path) -> list[bytes]:

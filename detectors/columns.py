@@ -484,21 +484,12 @@ def _nested_column(
     plans, sampled = [], []
     for leaf in leaves(name, column.type):
         leaf_kind = str(leaf.type)
-        override = policy.columns.get(leaf.path) if leaf.path != name else None
         if leaf.kind == LeafKind.NO_TEXT:
             plan = ColumnPlan(
                 leaf.path, leaf_kind, ColumnClass.NOT_TEXT, reasons=[f"type {leaf_kind} holds no text"]
             )
-        elif override is not None and override.skip:
-            plan = ColumnPlan(leaf.path, leaf_kind, ColumnClass.SKIPPED, reasons=["policy: skip"])
-        elif override is not None:
-            plan = ColumnPlan(
-                leaf.path,
-                leaf_kind,
-                ColumnClass.FORCED,
-                action=override.action,
-                reasons=[f"policy: action {override.action.value}"],
-            )
+        elif (fixed := _fixed_by_policy(leaf.path, leaf_kind, policy)) is not None:
+            plan = fixed
         else:
             plan, classified = _classify_text(
                 leaf.path, leaf_kind, values.get(leaf.path, []), policy, detector, patterns
@@ -526,18 +517,8 @@ def _classify_text(
     docs = Documents(values, name)
     leaves, sampled = [], []
     for path, strings in docs.leaves.items():
-        override = policy.columns.get(path)
-        if override is not None and override.skip:
-            plan = ColumnPlan(path, "json string", ColumnClass.SKIPPED, reasons=["policy: skip"])
-        elif override is not None:
-            plan = ColumnPlan(
-                path,
-                "json string",
-                ColumnClass.FORCED,
-                action=override.action,
-                reasons=[f"policy: action {override.action.value}"],
-            )
-        else:
+        plan = _fixed_by_policy(path, "json string", policy)
+        if plan is None:
             plan, classified = _classify_text(path, "json string", strings, policy, detector, patterns)
             sampled += classified
         _json_action(plan)
@@ -554,6 +535,17 @@ def _classify_text(
     )
     reasons = [f"all {len(values)} sampled values are JSON documents: their strings are planned by path"]
     return ColumnPlan(name, kind, ColumnClass.JSON, reasons=reasons, leaves=leaves), sampled
+
+
+def _fixed_by_policy(path: str, kind: str, policy: Policy) -> ColumnPlan | None:
+    """The plan `columns.<path>` in the policy sets for a leaf (skip or an action), if any."""
+    override = policy.columns.get(path)
+    if override is None:
+        return None
+    if override.skip:
+        return ColumnPlan(path, kind, ColumnClass.SKIPPED, reasons=["policy: skip"])
+    reasons = [f"policy: action {override.action.value}"]
+    return ColumnPlan(path, kind, ColumnClass.FORCED, action=override.action, reasons=reasons)
 
 
 def _json_action(plan: ColumnPlan) -> None:

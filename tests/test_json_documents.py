@@ -151,3 +151,22 @@ def test_json_inside_a_nested_leaf_is_read_too() -> None:
         "tool_calls[].arguments$.to",
         "tool_calls[].arguments$*",
     ]
+
+
+def test_the_policy_names_json_paths_like_columns() -> None:
+    policy = Policy(
+        sampling={"size": 50, "seed": 1},
+        columns={"p$.owner": {"skip": True}, "p$.contact": {"action": "mask"}},
+    )
+    docs = [json.dumps({"owner": f"o{i}@example.com", "contact": f"c{i}@example.com"}) for i in range(60)]
+    out, outcome = protect_table(pa.table({"p": docs}), Engine(policy, KEY))
+    for i, text in enumerate(out.column("p").to_pylist()):
+        doc = json.loads(text)
+        assert doc["owner"] == f"o{i}@example.com" and doc["contact"] == "*" * (len(f"c{i}@example.com") - 4) + ".com"
+    plans = {c["name"]: (c["classification"], c["action"]) for c in outcome.columns}
+    assert plans == {
+        "p$.owner": ("skipped", "keep"),
+        "p$.contact": ("forced", "mask"),
+        "p$*": ("free_text", "per_span"),
+    }
+    assert outcome.residual == {"p": {"EMAIL_ADDRESS": 60}}  # skipping is not vouching

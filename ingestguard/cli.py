@@ -205,6 +205,8 @@ def protect(
                 "keep it safe: pseudonyms depend on it"
             )
         out.print(f"protected {input} -> {output}")
+        if summary.get("reused"):
+            out.print(f"resumed:  {summary['reused']} of {summary['files']} files were done by an earlier run")
         out.print(f"evidence: {summary['evidence']}")
         out.print(f"report:   {summary['report']}")
         out.print(f"ledger:   {summary['ledger']} (check it with `ingestguard verify`)")

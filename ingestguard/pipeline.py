@@ -179,9 +179,12 @@ def output_schema(schema: pa.Schema, plans: list[ColumnPlan]) -> pa.Schema:
 class BatchProtector:
     """Applies the column plans to batches and counts what it did."""
 
-    def __init__(self, plans: list[ColumnPlan], schema: pa.Schema, engine: Engine) -> None:
+    def __init__(
+        self, plans: list[ColumnPlan], schema: pa.Schema, engine: Engine, canary: CanaryProbe | None = None
+    ) -> None:
         self.plans = plans
         self.engine = engine
+        self.canary = canary  # measures recall on copies of every free text it scans
         self.schema = output_schema(schema, plans)
         self.counters = {p.name: ColumnCounters() for p in flat_plans(plans)}
         # shift_dates needs each row's subject, so it is applied per row, not per distinct value.
@@ -286,6 +289,8 @@ class BatchProtector:
     ) -> pa.Array:
         """Detect-then-replace once per distinct text; with `batch`, also per row where
         the row's own entity values (its name, its email) occur in its text."""
+        if self.canary and detector is self.engine.detector:
+            self.canary.probe(array)
         scan = scan_text_column(array, detector)
         if batch is None and not scan.found_any():
             return array
@@ -393,11 +398,10 @@ def protect_stream(
 
     `sealed`: the encrypt_column columns, which the sink encrypts. They pass
     through unchanged and are left out of the re-scan (on disk they are ciphertext).
-    `canary`: measures recall on copies of the free-text columns' values.
+    `canary`: measures recall on copies of the free text (columns and leaves) scanned.
     """
     check_columns(engine.policy.k_anonymity, source.schema, source.name)
-    texts = [p.name for p in plans if p.column_class == ColumnClass.FREE_TEXT]
-    protector = BatchProtector(passed_through(plans, sealed), source.schema, engine)
+    protector = BatchProtector(passed_through(plans, sealed), source.schema, engine, canary)
     residual: dict[str, Counter] = {}
     encrypted = {
         p.name: p.entity
@@ -407,8 +411,6 @@ def protect_stream(
 
     def run() -> Iterator[pa.RecordBatch]:
         for batch in source.batches():
-            for name in texts if canary else ():
-                canary.probe(batch.column(name))
             out = protector(batch)
             scanned = out.drop_columns(list(sealed)) if sealed else out
             for column, counts in residual_scan(scanned, engine.patterns, encrypted).items():
@@ -505,7 +507,7 @@ def scan_source(source: Source, engine: Engine, progress: Progress | None = None
     read = [*text_columns, *(p.name for p in entity_columns), *(p.name for p in nested_columns)]
     for batch in source.batches(read):
         for p in nested_columns:
-            _scan_nested(p, batch.column(p.name), engine, counters)
+            _scan_nested(p, batch.column(p.name), engine, counters, canary)
         for p in entity_columns:
             present = batch.num_rows - batch.column(p.name).null_count
             counters[p.name].findings[p.entity] += present
@@ -532,18 +534,29 @@ def scan_source(source: Source, engine: Engine, progress: Progress | None = None
     )
 
 
-def _scan_nested(p: ColumnPlan, array: pa.Array, engine: Engine, counters: dict[str, ColumnCounters]) -> None:
+def _scan_nested(
+    p: ColumnPlan,
+    array: pa.Array,
+    engine: Engine,
+    counters: dict[str, ColumnCounters],
+    canary: CanaryProbe | None = None,
+) -> None:
     """Scan mode for one nested, binary or JSON column, leaf by leaf as protect reads it."""
     if p.column_class == ColumnClass.JSON:
-        _scan_leaf(p, array, p.name, engine, counters)
+        _scan_leaf(p, array, p.name, engine, counters, canary)
         return
     leaf_plans = {leaf.name: leaf for leaf in p.leaves}
     for path, values in text_leaves(array, p.name):
-        _scan_leaf(leaf_plans[path], values, p.name, engine, counters)
+        _scan_leaf(leaf_plans[path], values, p.name, engine, counters, canary)
 
 
 def _scan_leaf(
-    p: ColumnPlan, values: pa.Array, column: str, engine: Engine, counters: dict[str, ColumnCounters]
+    p: ColumnPlan,
+    values: pa.Array,
+    column: str,
+    engine: Engine,
+    counters: dict[str, ColumnCounters],
+    canary: CanaryProbe | None = None,
 ) -> None:
     """Entity leaves counted, free-text leaves scanned in full, binary leaves
     decoded, JSON documents read path by path."""
@@ -554,11 +567,14 @@ def _scan_leaf(
         plans = {leaf.name: leaf for leaf in p.leaves}
         other = plans[p.name + OTHER]
         for path, strings in Documents(text.to_pylist(), p.name).leaves.items():
-            _scan_leaf(plans.get(path, other), pa.array(strings, pa.large_string()), column, engine, counters)
+            leaf_values = pa.array(strings, pa.large_string())
+            _scan_leaf(plans.get(path, other), leaf_values, column, engine, counters, canary)
     elif p.column_class == ColumnClass.ENTITY:
         counters[p.name].findings[p.entity] += len(text) - text.null_count
     elif p.column_class == ColumnClass.FREE_TEXT:
         counters[p.name].findings.update(scan_text_column(text, engine.detector).entity_counts())
+        if canary:
+            canary.probe(text)
 
 
 def commit(outcomes: list[FileOutcome]) -> None:

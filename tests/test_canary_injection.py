@@ -3,6 +3,7 @@ keeps the host text, recall is measured honestly, and no canary reaches an outpu
 
 from __future__ import annotations
 
+import json
 import random
 
 import pyarrow as pa
@@ -180,3 +181,22 @@ def test_recall_below_min_recall_fails_the_run():
 def test_scan_reports_recall_too():
     evidence = Guard(Policy.from_dict({**POLICY, "canary": {"enabled": True, "per_batch": 9}})).scan(TABLE)
     assert evidence.canary.injected == 9 and evidence.canary.recall == 1.0
+
+
+def test_nested_and_json_text_is_probed_leaf_by_leaf():
+    """Free text inside a struct, a list and JSON documents: each text leaf gets its canaries."""
+    notes = [f"Order left with the porter, call back later about item {chr(97 + i % 26)}" for i in range(50)]
+    table = pa.table(
+        {
+            "c": pa.array([{"note": n, "email": f"a{i}@corp-mail.org"} for i, n in enumerate(notes)]),
+            "tags": pa.array([[n] for n in notes]),
+            "doc": [json.dumps({"text": n}) for n in notes],
+        }
+    )
+    guard = Guard(Policy.from_dict({**POLICY, "canary": {"enabled": True, "per_batch": 10}}))
+    out, evidence = guard.protect(table)
+    free_text = [c.name for c in evidence.files[0].columns if c.classification == "free_text"]
+    assert {"c.note", "tags[]", "doc$.text"} <= set(free_text)
+    assert evidence.canary.injected == 30 and evidence.canary.found == 30  # three leaves, one batch
+    assert guard.scan(table).canary.injected == 30
+    assert out.column("tags").to_pylist() == table.column("tags").to_pylist()  # canaries stay out

@@ -19,13 +19,15 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from ingestguard.errors import IngestGuardError, PolicyError
-from ingestguard.io import ParquetSource
+from ingestguard.io import CsvSource, JsonLinesSource, ParquetSource, file_format
 from ingestguard.reports.evidence import KAnonymityEvidence
 
 if TYPE_CHECKING:
     from ingestguard.pipeline import FileOutcome
     from ingestguard.policy import KAnonymitySettings
 
+# A staged output has its input's format (io.open_sink), whatever its name.
+_STAGED_READERS = {"jsonl": JsonLinesSource, "csv": CsvSource}
 # Encrypted columns are ciphertext to whoever holds the output without the keys.
 _UNREADABLE_ACTIONS = ("drop_column", "encrypt_column")
 
@@ -114,7 +116,7 @@ def output_k_anonymity(
             sizes.add(outcome.table.select([c for c in columns if c in outcome.table.schema.names]))
         elif outcome.staging:
             try:
-                staged = ParquetSource(Path(outcome.staging))
+                staged = _open_staged(outcome)
                 for batch in staged.batches([c for c in columns if c in staged.schema.names]):
                     sizes.add(batch)
             except IngestGuardError:
@@ -122,6 +124,11 @@ def output_k_anonymity(
         else:
             return _unmeasured(sizes, settings, f"no staged output for {outcome.input}")
     return sizes.summary(settings)
+
+
+def _open_staged(outcome: FileOutcome) -> ParquetSource | JsonLinesSource | CsvSource:
+    reader = _STAGED_READERS.get(file_format(Path(outcome.input)) or "parquet", ParquetSource)
+    return reader(Path(outcome.staging))
 
 
 def _unmeasured(sizes: GroupSizes, settings: KAnonymitySettings, why: str) -> KAnonymityEvidence:

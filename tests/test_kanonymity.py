@@ -175,3 +175,22 @@ def test_cli_run_over_files_fails_below_k_publishes_nothing_and_writes_evidence(
     assert "smallest group 1, 1 of 11 rows (9.09%) in groups under k=5" in report.read_text()
     (html,) = (tmp_path / "ev2").glob("*.report.html")
     assert 'id="k-anonymity"' in html.read_text()
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_text_formats_are_read_back_in_their_own_format(tmp_path, suffix):
+    src = tmp_path / f"in{suffix}"
+    rows = [("02139", 1980, "F")] * 5 + [("90210", 1961, "M")]
+    if suffix == ".jsonl":
+        src.write_text(
+            "".join(json.dumps(dict(zip(QI, r, strict=True))) + "\n" for r in rows), encoding="utf-8"
+        )
+    else:
+        src.write_text(
+            ",".join(QI) + "\n" + "".join(",".join(map(str, r)) + "\n" for r in rows), encoding="utf-8"
+        )
+    evidence = Guard(policy(k=2, share=0.2)).protect_file(
+        src, tmp_path / "out" / src.name, evidence_dir=tmp_path / "ev"
+    )
+    ka = evidence.k_anonymity
+    assert (ka.rows, ka.groups, ka.smallest_group, ka.rows_below_k, ka.status) == (6, 2, 1, 1, "passed")

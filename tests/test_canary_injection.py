@@ -7,9 +7,12 @@ import json
 import random
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
+from typer.testing import CliRunner
 
 from ingestguard.canary import CANARY_VALUES, CanaryCounts, CanaryProbe, canary_evidence, plant
+from ingestguard.cli import app
 from ingestguard.detectors.analyzer import Detector
 from ingestguard.errors import PolicyError, PolicyViolation
 from ingestguard.guard import Guard
@@ -200,3 +203,32 @@ def test_nested_and_json_text_is_probed_leaf_by_leaf():
     assert evidence.canary.injected == 30 and evidence.canary.found == 30  # three leaves, one batch
     assert guard.scan(table).canary.injected == 30
     assert out.column("tags").to_pylist() == table.column("tags").to_pylist()  # canaries stay out
+
+
+def test_cli_run_below_min_recall_exits_1_writes_evidence_and_publishes_nothing(tmp_path):
+    src = tmp_path / "in.parquet"
+    pq.write_table(TABLE, src)
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        json.dumps(
+            {
+                "entities": ["EMAIL_ADDRESS", "PHONE_NUMBER"],
+                "thresholds": {"PHONE_NUMBER": 0.99},
+                "canary": {"enabled": True, "per_batch": 10, "min_recall": 0.9},
+            }
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out" / "o.parquet"
+    args = ["protect", str(src), str(out), "-p", str(policy), "--evidence-dir", str(tmp_path / "ev")]
+    result = CliRunner().invoke(app, [*args, "--no-orchestrator"])
+    assert result.exit_code == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert "canary recall below min_recall 0.90: PHONE_NUMBER 0.00" in line
+    assert not out.exists() and not list((tmp_path / "out").glob(".*.partial"))
+    (doc,) = [json.loads(p.read_text()) for p in (tmp_path / "ev").glob("*.evidence.json")]
+    assert doc["status"] == "failed" and doc["canary"]["entities"]["PHONE_NUMBER"] == {
+        "injected": 5,
+        "found": 0,
+        "recall": 0.0,
+    }

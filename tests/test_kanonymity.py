@@ -194,3 +194,17 @@ def test_text_formats_are_read_back_in_their_own_format(tmp_path, suffix):
     )
     ka = evidence.k_anonymity
     assert (ka.rows, ka.groups, ka.smallest_group, ka.rows_below_k, ka.status) == (6, 2, 1, 1, "passed")
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"k": 1}, "bad value for 'k_anonymity.k'"),
+        ({"max_share_below_k": 1.5}, "bad value for 'k_anonymity.max_share_below_k'"),
+        ({"quasi_identifiers": [""]}, "bad value for 'k_anonymity.quasi_identifiers.0'"),
+        ({"quasi": ["zip"]}, "unknown key 'k_anonymity.quasi'"),
+    ],
+)
+def test_bad_settings_are_policy_errors(settings, message):
+    with pytest.raises(PolicyError, match=message):
+        Policy.from_dict({"k_anonymity": settings})

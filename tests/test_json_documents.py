@@ -6,6 +6,8 @@ import json
 
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ingestguard.json_documents import OTHER, Documents, holds_json, parse
 from ingestguard.keys import _make_key
@@ -162,7 +164,10 @@ def test_the_policy_names_json_paths_like_columns() -> None:
     out, outcome = protect_table(pa.table({"p": docs}), Engine(policy, KEY))
     for i, text in enumerate(out.column("p").to_pylist()):
         doc = json.loads(text)
-        assert doc["owner"] == f"o{i}@example.com" and doc["contact"] == "*" * (len(f"c{i}@example.com") - 4) + ".com"
+        assert (
+            doc["owner"] == f"o{i}@example.com"
+            and doc["contact"] == "*" * (len(f"c{i}@example.com") - 4) + ".com"
+        )
     plans = {c["name"]: (c["classification"], c["action"]) for c in outcome.columns}
     assert plans == {
         "p$.owner": ("skipped", "keep"),
@@ -170,3 +175,41 @@ def test_the_policy_names_json_paths_like_columns() -> None:
         "p$*": ("free_text", "per_span"),
     }
     assert outcome.residual == {"p": {"EMAIL_ADDRESS": 60}}  # skipping is not vouching
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+DOCUMENTS = st.lists(
+    st.lists(JSON_VALUES, max_size=3) | st.dictionaries(st.text(max_size=5), JSON_VALUES), max_size=6
+)
+
+
+def _marked(doc: object) -> object:
+    if isinstance(doc, str):
+        return f"<{doc[::-1]}>"
+    if isinstance(doc, dict):
+        return {key: _marked(value) for key, value in doc.items()}
+    if isinstance(doc, list):
+        return [_marked(value) for value in doc]
+    return doc
+
+
+@settings(max_examples=300, deadline=None)
+@given(DOCUMENTS)
+def test_rebuilt_documents_keep_keys_and_non_strings_and_replace_every_string(docs: list) -> None:
+    texts = [json.dumps(doc) for doc in docs]
+
+    def mark(_path: str, strings: pa.Array) -> pa.Array:
+        return pa.array([f"<{s[::-1]}>" for s in strings.to_pylist()], pa.large_string())
+
+    assert Documents(texts, "p").rebuild(lambda _path, strings: strings) == texts
+    out = Documents(texts, "p").rebuild(mark)
+    assert [json.loads(text) for text in out] == [_marked(doc) for doc in docs]
+    for before, after in zip(docs, out, strict=True):
+        if isinstance(before, dict):
+            assert list(json.loads(after)) == list(before)

@@ -387,13 +387,17 @@ def plan_columns(source: Source, policy: Policy, detector: Detector, patterns: D
         if override is not None and override.skip:
             plans[fld.name] = ColumnPlan(fld.name, kind, ColumnClass.SKIPPED, reasons=["policy: skip"])
         elif override is not None:
-            if not is_text(fld.type) and override.action not in (
+            any_type = (
                 Action.DROP_COLUMN,
                 Action.REDACT,
                 Action.KEEP,
                 Action.ENCRYPT_COLUMN,  # the sink encrypts the stored column, whatever its type
                 Action.SHIFT_DATES,  # date and timestamp columns move by whole days
-            ):
+            )
+            if not is_text(fld.type) and override.action not in any_type and may_hold_text(fld.type):
+                plans[fld.name] = _forced_leaves(fld, override.action)
+                continue
+            if not is_text(fld.type) and override.action not in any_type:
                 raise ScanError(
                     f"column '{fld.name}' is {kind}; only drop_column, redact, encrypt_column, "
                     "shift_dates or keep apply to it"
@@ -461,6 +465,23 @@ def _check_readable(fld: pa.Field) -> None:
                 f"column '{fld.name}' has type {fld.type}{inside}, which ingestguard cannot scan; "
                 f"set columns.{fld.name} to drop_column or skip in the policy"
             )
+
+
+def _forced_leaves(fld: pa.Field, action: Action) -> ColumnPlan:
+    """A text action the policy sets on a nested or binary column: applied to each of its text leaves."""
+    _check_readable(fld)
+    plans = []
+    for leaf in leaves(fld.name, fld.type):
+        kind = str(leaf.type)
+        if leaf.kind == LeafKind.NO_TEXT:
+            plan = ColumnPlan(leaf.path, kind, ColumnClass.NOT_TEXT, reasons=[f"type {kind} holds no text"])
+        else:
+            reasons = [f"policy: action {action.value} on column {fld.name}"]
+            plan = ColumnPlan(leaf.path, kind, ColumnClass.FORCED, action=action, reasons=reasons)
+            _nested_action(plan, fld.name)
+        plans.append(plan)
+    reasons = [f"policy: action {action.value} on each text leaf"]
+    return ColumnPlan(fld.name, str(fld.type), ColumnClass.NESTED, reasons=reasons, leaves=plans)
 
 
 # Actions that only make sense for a whole column; a nested value is redacted instead.

@@ -321,3 +321,18 @@ def test_bytes_that_are_not_utf8_fail_the_run_and_are_reported_not_scanned(
         entry["file"] == str(src) and "column 'blob' holds bytes that are not UTF-8 text" in entry["reason"]
     )
     assert "jane" not in evidence.read_text()
+
+
+def test_a_text_action_the_policy_sets_on_a_nested_column_reaches_each_text_leaf() -> None:
+    policy = Policy(sampling={"size": 50, "seed": 1}, columns={"messages": {"action": "replace"}})
+    chats = [[{"role": "user", "content": "hello"}], None, []]
+    out, outcome = protect_table(pa.table({"messages": pa.array(chats, CHAT)}), Engine(policy, KEY))
+    assert out.column("messages").to_pylist() == [
+        [{"role": "<SENSITIVE>", "content": "<SENSITIVE>"}],
+        None,
+        [],
+    ]
+    assert [(c["name"], c["classification"], c["action"]) for c in outcome.columns] == [
+        ("messages[].role", "forced", "replace"),
+        ("messages[].content", "forced", "replace"),
+    ]

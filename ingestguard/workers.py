@@ -38,6 +38,11 @@ def default_workers() -> int:
 
 def pool(workers: int) -> ProcessPool:
     """This process's pool of `workers` processes, started on first use."""
+    if multiprocessing.current_process().daemon:
+        raise ScanError(
+            "this process is daemonic and may not start worker processes (a Dask worker under a nanny): "
+            "start the Dask workers with DASK_DISTRIBUTED__WORKER__DAEMON=False"
+        )
     with _lock:
         found = _pools.get(workers)
         if found is None or not found.active:

@@ -288,3 +288,23 @@ def test_jsonl_key_with_two_types_in_different_blocks(tmp_path: Path, monkeypatc
     with pytest.raises(InputError, match="key 'id' holds different JSON types in different lines") as caught:
         open_source(src)
     assert "jane.doe" not in str(caught.value)
+
+
+def test_a_dropped_column_leaves_every_line_and_the_header(tmp_path: Path) -> None:
+    from ingestguard import Policy
+
+    policy = Policy(columns={"email": {"action": "drop_column"}})
+    src = _write_lines(
+        tmp_path / "d.jsonl",
+        ['{"id": 1, "email": "jane.doe@example.com", "n": 1}', '{"id": 2, "n": 2}', ""],
+    )
+    csv_src = tmp_path / "d.csv"
+    csv_src.write_text("id,email,n\n1,jane.doe@example.com,1\n2,bob.smith@corp-mail.org,2\n")
+    for source in (src, csv_src):
+        evidence = Guard(policy).protect_file(
+            source, tmp_path / "out" / source.name, evidence_dir=tmp_path / "ev"
+        )
+        assert evidence.status == "passed", evidence.failure
+    assert (tmp_path / "out" / "d.jsonl").read_text() == '{"id": 1, "n": 1}\n{"id": 2, "n": 2}\n\n'
+    rows = list(csv.reader(io.StringIO((tmp_path / "out" / "d.csv").read_text())))
+    assert rows == [["id", "n"], ["1", "1"], ["2", "2"]]

@@ -13,7 +13,6 @@ import pytest
 
 from ingestguard.demo import write_demo
 from ingestguard.reports.ledger import read_records
-from tests.flows.prefect_server import prefect_api  # noqa: F401 (a fixture)
 from tests.test_e2e import run_cli
 
 pytestmark = pytest.mark.slow
@@ -38,7 +37,7 @@ def _run(tmp: Path, url: str, name: str, policy: str | None = None):
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory, prefect_api: str) -> dict:  # noqa: F811
+def runs(tmp_path_factory: pytest.TempPathFactory, prefect_api: str) -> dict:
     tmp = tmp_path_factory.mktemp("server")
     return {
         "passed": _run(tmp, prefect_api, "passed"),
@@ -72,7 +71,7 @@ def _read_back(url: str, evidence: dict) -> tuple:
     return flow_run, {a.key: a for a in artifacts}, mine
 
 
-def test_a_passing_run_is_completed_with_its_artifacts_and_event(runs: dict, prefect_api: str) -> None:  # noqa: F811
+def test_a_passing_run_is_completed_with_its_artifacts_and_event(runs: dict, prefect_api: str) -> None:
     proc, evidence = runs["passed"]
     assert proc.returncode == 0, proc.stderr[-2000:]
     flow_run, artifacts, events = _read_back(prefect_api, evidence)
@@ -97,7 +96,7 @@ def test_a_passing_run_is_completed_with_its_artifacts_and_event(runs: dict, pre
     assert values and not [v for v in values if v in shown]
 
 
-def test_a_failing_run_is_failed_with_one_line_and_is_recorded(runs: dict, prefect_api: str) -> None:  # noqa: F811
+def test_a_failing_run_is_failed_with_one_line_and_is_recorded(runs: dict, prefect_api: str) -> None:
     proc, evidence = runs["failed"]
     assert proc.returncode == 1
     flow_run, artifacts, events = _read_back(prefect_api, evidence)

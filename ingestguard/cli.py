@@ -206,10 +206,58 @@ def protect(
             )
         out.print(f"protected {input} -> {output}")
         if summary.get("reused"):
-            out.print(f"resumed:  {summary['reused']} of {summary['files']} files were done by an earlier run")
+            out.print(
+                f"resumed:  {summary['reused']} of {summary['files']} files were done by an earlier run"
+            )
         out.print(f"evidence: {summary['evidence']}")
         out.print(f"report:   {summary['report']}")
         out.print(f"ledger:   {summary['ledger']} (check it with `ingestguard verify`)")
+
+
+@app.command()
+def serve(
+    input: Annotated[str, typer.Argument(help="Folder, file or glob to guard.")],
+    output: Annotated[str, typer.Argument(help="Output directory.")],
+    policy: PolicyOpt = None,
+    evidence_dir: Annotated[
+        Path | None, typer.Option(help="Where evidence goes (default: beside the output).")
+    ] = None,
+    name: Annotated[str, typer.Option("--name", help="Deployment name.")] = "guard",
+    cron: Annotated[str | None, typer.Option("--cron", help="Run on this cron schedule.")] = None,
+    interval: Annotated[
+        float | None, typer.Option("--interval", min=1, help="Run every this many seconds.")
+    ] = None,
+    on_file_event: Annotated[
+        bool,
+        typer.Option(
+            "--on-file-event",
+            help="Also run for each 'ingestguard.file.arrived' event (resource label ingestguard.path).",
+        ),
+    ] = False,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="Local worker processes (default: one per core).")
+    ] = None,
+    dask_address: Annotated[
+        str | None, typer.Option("--dask-address", help="Run the protect work on this Dask scheduler.")
+    ] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", min=0.001, help="Seconds per file.")] = None,
+) -> None:
+    """Serve the protect flow as a Prefect deployment (needs PREFECT_API_URL):
+    on a schedule, per new file, or when started from the Prefect UI."""
+    with _errors():
+        from ingestguard.flows.protect import Execution, ProtectRequest
+        from ingestguard.flows.serve import deployment
+        from ingestguard.flows.serve import serve as serve_deployment
+
+        _load_policy(policy)  # a bad policy fails here, not in every run
+        request = ProtectRequest(
+            input_path=input,
+            output_path=output,
+            policy_path=str(policy.resolve()) if policy else None,
+            evidence_dir=str(evidence_dir.resolve()) if evidence_dir else None,
+        )
+        execution = Execution(workers=workers, dask_address=dask_address, timeout_seconds=timeout)
+        serve_deployment(deployment(name, request, execution, cron, interval, on_file_event))
 
 
 class ReportFormat(StrEnum):

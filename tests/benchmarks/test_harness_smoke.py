@@ -12,14 +12,26 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from benchmarks.generate import SENSITIVE, luhn_valid, structured_table, text_table
+from benchmarks.generate import (
+    DECOY,
+    PATTERN_ENTITIES,
+    SENSITIVE,
+    luhn_valid,
+    pattern_table,
+    structured_table,
+    text_table,
+)
 from benchmarks.harness import (
     CLI,
+    DATAFOG,
+    DATAFOG_DEFAULT,
+    DECOY_KIND,
     ENTITY_MAP,
     FLOOR,
     FREE_TEXT,
     IG_DETECTOR,
     LIBRARY,
+    PATTERN_TEXT,
     PRESIDIO_BATCH,
     PRESIDIO_CELL,
     PRESIDIO_STRUCTURED,
@@ -32,9 +44,13 @@ from benchmarks.harness import (
     extrapolate,
     fbeta,
     finalize,
+    median_run,
+    pattern_ratios,
     ratios,
     run_contender,
+    score_redaction,
     score_spans,
+    slot_outputs,
     throughput,
 )
 
@@ -68,6 +84,7 @@ def test_ratios_exact():
     }
     assert ratios(results) == {
         "ingestguard/floor": 5.0,
+        "ingestguard_cli/floor": 6.25,
         "ingestguard_cli/ingestguard": 1.25,
         f"{PRESIDIO_CELL}/ingestguard": 40.0,
         f"{PRESIDIO_STRUCTURED}/ingestguard": 200.0,
@@ -81,6 +98,7 @@ def test_ratios_exact():
 def test_ratios_missing_contenders_are_none():
     assert ratios({LIBRARY: {"wall_s": 4.0}}) == {
         "ingestguard/floor": None,
+        "ingestguard_cli/floor": None,
         "ingestguard_cli/ingestguard": None,
     }
 
@@ -177,7 +195,14 @@ def test_evaluate_targets():
     k = "structured_k20000"
     report = {
         "datasets": {
-            k: {"ratios": {"ingestguard/floor": 6.0, f"{PRESIDIO_STRUCTURED}/ingestguard": 250.0}},
+            k: {
+                "ratios": {
+                    "ingestguard/floor": 6.0,
+                    "ingestguard_cli/floor": 2.5,
+                    f"{PRESIDIO_STRUCTURED}/ingestguard": 250.0,
+                }
+            },
+            PATTERN_TEXT: {"ratios": {f"ingestguard_cli/{DATAFOG}": 3.0}},
             STRUCTURED_DISTINCT: {"ratios": {"ingestguard/floor": 4.0}},
             FREE_TEXT: {
                 "ratios": {f"{SPACY_TOK2VEC_NER}/ingestguard": 0.6, f"{PRESIDIO_BATCH}/ingestguard": 3.0}
@@ -197,6 +222,8 @@ def test_evaluate_targets():
         (None, "not measured"),
         (False, "missed by 1.33x"),
         (True, "target met"),
+        (True, "target met"),
+        (False, "missed by 1.50x"),
         (False, "missed by 0.050 F2"),
         (True, "target met"),
     ]
@@ -255,3 +282,86 @@ def test_floor_end_to_end(tmp_path):
     assert b.num_rows == 100
     assert a.schema.equals(b.schema)
     assert a.to_pylist() == b.to_pylist()
+
+
+def test_pattern_ratios_and_median():
+    got = pattern_ratios({CLI: {"wall_s": 6.0}, FLOOR: {"wall_s": 0.5}, DATAFOG: {"wall_s": 2.0}})
+    assert got == {
+        f"ingestguard_cli/{FLOOR}": 12.0,
+        f"ingestguard_cli/{DATAFOG}": 3.0,
+        f"ingestguard_cli/{DATAFOG_DEFAULT}": None,
+    }
+    runs = [{"wall_s": 3.0}, {"error": "x"}, {"wall_s": 1.0}, {"wall_s": 2.0}]
+    assert median_run(runs) == {"wall_s": 2.0, "walls": [1.0, 2.0, 3.0]}
+    assert median_run([{"error": "boom"}]) == {"error": "boom"}
+
+
+NOTE = "Call 212-555-0100 about Order 72333."
+NOTE_SLOTS = [(5, 17, "PHONE_NUMBER"), (30, 35, DECOY_KIND)]
+
+
+def test_slot_outputs_reads_each_slot():
+    assert slot_outputs(NOTE, "Call [PHONE] about Order 72333.", NOTE_SLOTS) == (["[PHONE]", "72333"], True)
+    assert slot_outputs(NOTE, NOTE, NOTE_SLOTS) == (["212-555-0100", "72333"], True)
+    # the text around the slots changed: judged by presence of each value
+    assert slot_outputs(NOTE, "[REDACTED] 72333", NOTE_SLOTS) == ([None, "72333"], False)
+    assert slot_outputs(NOTE, None, NOTE_SLOTS) == ([None, None], False)
+    assert slot_outputs("no digits", "no digits", []) == ([], True)
+
+
+def test_score_redaction_exact():
+    notes = [NOTE, NOTE, "plain text"]
+    outs = ["Call [PHONE] about Order [ZIP_CODE].", NOTE, "plain [X]"]
+    s = score_redaction(notes, outs, [NOTE_SLOTS, NOTE_SLOTS, []])
+    assert s["per_kind"] == {"DECOY": {"slots": 2, "changed": 1}, "PHONE_NUMBER": {"slots": 2, "changed": 1}}
+    assert s["collateral_notes"] == 1
+    assert (s["tp"], s["fp"], s["fn"]) == (1, 2, 1)
+    assert s["precision"] == pytest.approx(1 / 3)
+    assert s["recall"] == 0.5
+    with pytest.raises(ValueError):
+        score_redaction(notes, outs[:2], [NOTE_SLOTS] * 3)
+
+
+def test_generate_pattern_notes_slots():
+    table, slots = pattern_table(400, seed=4)
+    notes = table["notes"].to_pylist()
+    assert DECOY == DECOY_KIND
+    kinds = {k for spans in slots for _, _, k in spans}
+    assert kinds == {*PATTERN_ENTITIES, DECOY}
+    assert any(not spans for spans in slots)  # notes without any value
+    for note, spans in zip(notes, slots, strict=True):
+        for start, end, kind in spans:
+            value = note[start:end]
+            if kind == "US_SSN":
+                assert re.fullmatch(r"\d{3}-\d{2}-\d{4}", value)
+            elif kind == "CREDIT_CARD":
+                assert luhn_valid(re.sub(r"\D", "", value))
+            elif kind == "EMAIL_ADDRESS":
+                assert "@" in value
+            elif kind == "IP_ADDRESS":
+                assert re.fullmatch(r"\d+\.\d+\.\d+\.\d+", value)
+    # a perfect redactor scores 1.0 both ways on the generated notes
+    outs = []
+    for note, spans in zip(notes, slots, strict=True):
+        for start, end, kind in reversed(spans):
+            if kind != DECOY:
+                note = note[:start] + "[X]" + note[end:]
+        outs.append(note)
+    s = score_redaction(notes, outs, slots)
+    assert (s["precision"], s["recall"], s["fp"], s["collateral_notes"]) == (1.0, 1.0, 0, 0)
+    assert pattern_table(400, seed=4)[1] == slots
+
+
+def test_datafog_peer_end_to_end(tmp_path):
+    pytest.importorskip("datafog_core")
+    table, slots = pattern_table(30, seed=2)
+    src, dst = tmp_path / "in.parquet", tmp_path / "out.parquet"
+    pq.write_table(table, src)
+    raw = run_contender(DATAFOG, src, dst, tmp_path, subset=30, text_subset=None, timeout=120)
+    assert raw["measured_rows"] == 30
+    out = pq.read_table(dst)
+    assert out.schema.equals(table.schema)
+    assert out["customer_id"].equals(table["customer_id"])
+    s = score_redaction(table["notes"].to_pylist(), out["notes"].to_pylist(), slots)
+    assert s["tp"] > 0
+    assert s["tp"] + s["fn"] == sum(k != DECOY for spans in slots for _, _, k in spans)

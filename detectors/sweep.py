@@ -1,19 +1,30 @@
 """Pattern sweeps over whole Arrow columns.
 
 pyarrow's RE2 kernels test every value against each recognizer's prefilter
-in C++; only the values that pass go through the Presidio recognizer (its
-regexes and checksum validators) in Python. On columns where most values
-cannot hold an entity, almost no Python runs at all.
+in C++; only the values that pass go through the recognizers (their regexes
+and checksum validators) in Python. On columns where most values cannot hold
+an entity, almost no Python runs at all.
+
+What Python does run is remembered. Sweeps built from the same recognizer
+specs and thresholds share one state (see `_shared_state`): a bounded cache of
+each analyzed value's findings, and per recognizer a bounded cache of each
+distinct candidate's validation. So a value the protect stage analyzed and left
+unchanged costs the residual re-scan one dictionary lookup, and a number that
+recurs across rows, batches and columns is validated once.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import threading
+import weakref
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import regex
+from presidio_analyzer import PatternRecognizer
 
 from ingestguard.detectors.finding import Finding
 from ingestguard.detectors.recognizers.spec import RecognizerSpec
@@ -23,18 +34,182 @@ CONTEXT_BOOST = 0.35
 CONTEXT_BEFORE = 40
 CONTEXT_AFTER = 20
 _WORD = re.compile(r"[a-z0-9#]+")
+# Bounds of the caches (entries). A protected batch is re-scanned right after it
+# is protected, so the value cache needs to hold about one batch's distinct values.
+VALUE_CACHE_SIZE = 131_072
+CANDIDATE_CACHE_SIZE = 65_536
+# Longer values are analyzed every time: caching them would hold large cells.
+MAX_CACHED_VALUE = 4_096
+
+Span = tuple[int, int, float]
+# Would a result at (start, end) with this score be reported? Lets a recognizer
+# skip validating candidates whose answer cannot change the findings.
+Keep = Callable[[int, int, float], bool]
+
+
+class BoundedCache:
+    """A dict that forgets its oldest entries when full (thread-safe enough for
+    a cache: a lost or repeated entry only costs a recomputation)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._data: dict = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: object, default: object = None) -> object:
+        return self._data.get(key, default)
+
+    def put(self, key: object, value: object) -> None:
+        data = self._data
+        if len(data) >= self.size:
+            with self._lock:
+                for old in list(data)[: max(1, self.size // 4)]:
+                    data.pop(old, None)
+        data[key] = value
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+class _Runner:
+    """One recognizer as the sweep runs it: its regexes compiled once, its
+    validation of each distinct candidate cached, and no per-match bookkeeping
+    (Presidio's explanations and timings are not used on the data path)."""
+
+    def __init__(self, spec: RecognizerSpec, threshold: float) -> None:
+        self.spec = spec
+        self.recognizer = spec.build()
+        self.threshold = threshold
+        self.name = self.recognizer.name
+        self.context = [w.lower() for w in (self.recognizer.context or ())]
+        self.lazy = getattr(self.recognizer, "find_spans", None)
+        self._lean = isinstance(self.recognizer, PatternRecognizer) and (
+            type(self.recognizer).analyze is PatternRecognizer.analyze
+        )
+        if self._lean:
+            flags = self.recognizer.global_regex_flags
+            self._patterns = [
+                (regex.compile(p.regex, flags=flags), p.score) for p in self.recognizer.patterns
+            ]
+            self._checks = BoundedCache(CANDIDATE_CACHE_SIZE)
+
+    def spans(self, text: str, keep: Keep) -> list[Span]:
+        if self.lazy is not None:
+            return self.lazy(text, keep)
+        if self._lean:
+            return self._lean_spans(text)
+        return [
+            (r.start, r.end, float(r.score)) for r in self.recognizer.analyze(text, [self.spec.entity], None)
+        ]
+
+    def _lean_spans(self, text: str) -> list[Span]:
+        """PatternRecognizer.analyze's scoring, on plain tuples."""
+        found: list[Span] = []
+        for compiled, base in self._patterns:
+            for m in compiled.finditer(text):
+                start, end = m.span()
+                if start == end:
+                    continue
+                score = self._check(text[start:end], base)
+                if score > 0:
+                    found.append((start, end, score))
+        return _without_contained(found) if len(found) > 1 else found
+
+    def _check(self, candidate: str, base: float) -> float:
+        key = (candidate, base)
+        score = self._checks.get(key)
+        if score is None:
+            score = base
+            valid = self.recognizer.validate_result(candidate)
+            if valid is not None:
+                score = 1.0 if valid else 0.0
+            if self.recognizer.invalidate_result(candidate):
+                score = 0.0
+            self._checks.put(key, score)
+        return score
+
+
+def _without_contained(spans: list[Span]) -> list[Span]:
+    """Presidio's remove_duplicates for one entity: drop a result that another
+    contains with an equal or higher score."""
+    kept: list[Span] = []
+    for s in sorted(set(spans), key=lambda s: (s[0], s[0] - s[1], -s[2])):
+        if not any(k[0] <= s[0] and s[1] <= k[1] and s[2] <= k[2] for k in kept):
+            kept.append(s)
+    return kept
+
+
+class _SweepState:
+    """What sweeps of the same specs and thresholds share: the recognizers,
+    ordered so that lazy ones run after the others, and the value cache."""
+
+    def __init__(self, specs: Sequence[RecognizerSpec], thresholds: dict[str, float]) -> None:
+        runners = [_Runner(spec, thresholds[spec.entity]) for spec in specs]
+        self.runners = [r for r in runners if r.lazy is None] + [r for r in runners if r.lazy is not None]
+        self.values = BoundedCache(VALUE_CACHE_SIZE)
+        self.any = "|".join(f"(?:{spec.prefilter})" for spec in specs) if specs else None
+
+    def analyze(self, text: str, context: tuple[str, ...], hits: Sequence[bool]) -> list[Finding]:
+        """Findings in one text, from the recognizers whose prefilter it passed."""
+        out: list[Finding] = []
+        for runner, hit in zip(self.runners, hits, strict=True):
+            if not hit:
+                continue
+            scored = _Scorer(runner, text, context, out)
+            for start, end, score in runner.spans(text, scored.keep):
+                score = scored.boosted(start, end, score)
+                if score >= runner.threshold:
+                    out.append(Finding(runner.spec.entity, start, end, round(score, 4), runner.name))
+        return out
+
+
+class _Scorer:
+    """The sweep's reporting rule for one recognizer on one text: the context
+    boost, the threshold, and (for `keep`) the findings already made."""
+
+    def __init__(self, runner: _Runner, text: str, context: tuple[str, ...], found: list[Finding]) -> None:
+        self.runner, self.text, self.context, self.found = runner, text, context, found
+
+    def boosted(self, start: int, end: int, score: float) -> float:
+        r = self.runner
+        if score < r.threshold and _near_context(self.text, start, end, r.context, self.context):
+            return min(1.0, score + CONTEXT_BOOST)
+        return score
+
+    def keep(self, start: int, end: int, score: float) -> bool:
+        """Whether a result would be reported and would label its span: a surer
+        finding that holds the span labels the merged span alone (merge_overlaps)."""
+        score = self.boosted(start, end, score)
+        return score >= self.runner.threshold and not any(
+            f.start <= start and end <= f.end and f.score > score for f in self.found
+        )
+
+
+_states: weakref.WeakValueDictionary[tuple, _SweepState] = weakref.WeakValueDictionary()
+_states_lock = threading.Lock()
+
+
+def _shared_state(specs: Sequence[RecognizerSpec], thresholds: dict[str, float]) -> _SweepState:
+    """One state per (specs, thresholds): the Detector that protects and the one
+    that verifies the output of the same policy share recognizers and caches.
+    Kept alive by the sweeps that use it."""
+    key = tuple((spec, thresholds[spec.entity]) for spec in specs)
+    with _states_lock:
+        state = _states.get(key)
+        if state is None:
+            state = _SweepState(specs, thresholds)
+            _states[key] = state
+        return state
 
 
 class PatternSweep:
     def __init__(self, specs: list[RecognizerSpec], thresholds: dict[str, float]) -> None:
-        self._recognizers = [(spec, spec.build(), thresholds[spec.entity]) for spec in specs]
-        # One pass with every prefilter at once rules out most values of most
-        # columns; only the values it lets through see the per-recognizer passes.
-        self._any = "|".join(f"(?:{spec.prefilter})" for spec in specs) if specs else None
+        self._state = _shared_state(specs, thresholds)
+        self._specs = list(specs)
 
     @property
     def entities(self) -> list[str]:
-        return [spec.entity for spec, _, _ in self._recognizers]
+        return [spec.entity for spec in self._specs]
 
     def find(self, values: pa.Array, context: Sequence[str] = ()) -> dict[int, list[Finding]]:
         """Findings by position, for the values that have any (nulls never do).
@@ -44,26 +219,37 @@ class PatternSweep:
         as present in every value.
         """
         out: dict[int, list[Finding]] = {}
-        if not len(values) or self._any is None:
+        state = self._state
+        if not len(values) or state.any is None:
             return out
-        candidates = _true_positions(pc.match_substring_regex(values, self._any))
+        candidates = _true_positions(pc.match_substring_regex(values, state.any))
         if not len(candidates):
             return out
         subset = values.take(pa.array(candidates))
-        for spec, recognizer, threshold in self._recognizers:
-            hits = _true_positions(pc.match_substring_regex(subset, spec.prefilter))
-            if not len(hits):
-                continue
-            name = recognizer.name
-            for hit, text in zip(hits, subset.take(pa.array(hits)).to_pylist(), strict=True):
-                row = int(candidates[hit])
-                for r in recognizer.analyze(text, [spec.entity], None):
-                    score = float(r.score)
-                    if score < threshold and _near_context(text, r.start, r.end, recognizer.context, context):
-                        score = min(1.0, score + CONTEXT_BOOST)
-                    if score >= threshold:
-                        found = Finding(spec.entity, r.start, r.end, round(score, 4), name)
-                        out.setdefault(row, []).append(found)
+        texts = subset.to_pylist()
+        ctx = tuple(context)
+        cache = state.values
+        todo: list[int] = []
+        for i, text in enumerate(texts):
+            found = cache.get((text, ctx)) if len(text) <= MAX_CACHED_VALUE else None
+            if found is None:
+                todo.append(i)
+            elif found:
+                out[int(candidates[i])] = list(found)
+        if not todo:
+            return out
+        rest = subset.take(pa.array(todo)) if len(todo) < len(texts) else subset
+        masks = [
+            pc.match_substring_regex(rest, r.spec.prefilter).fill_null(False).to_numpy(zero_copy_only=False)
+            for r in state.runners
+        ]
+        for j, i in enumerate(todo):
+            text = texts[i]
+            found = state.analyze(text, ctx, [bool(m[j]) for m in masks])
+            if len(text) <= MAX_CACHED_VALUE:
+                cache.put((text, ctx), tuple(found))
+            if found:
+                out[int(candidates[i])] = found
         return out
 
 

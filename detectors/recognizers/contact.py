@@ -29,6 +29,7 @@ import re
 from collections.abc import Callable
 
 import phonenumbers
+import regex
 from phonenumbers import Leniency, PhoneNumberMatcher
 from presidio_analyzer import Pattern, PatternRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
@@ -72,6 +73,10 @@ _OWN_NUMBER = re.compile(r"\b(?:my|your|his|her|our|their)\s+number(?:\s+is)?\s*
 # that starts with 2-9 as all do: accepted when the plan could hold the number,
 # so the fictional 555 range counts too.
 _NANP_LAYOUT = re.compile(r"(?:\+?1[ .\-]?)?(?:\([2-9]\d{2}\) ?|[2-9]\d{2}[ .\-])\d{3}[ .\-]\d{4}")
+_CANDIDATE = regex.compile(CANDIDATE, regex.IGNORECASE | regex.MULTILINE | regex.DOTALL)
+_SPACES = re.compile(r"\s+")
+# +1 and ten digits in any grouping: a length the North American plan allows.
+_NANP_POSSIBLE = re.compile(r"\+1(?:[ \t().\-/]*\d){10}")
 # RE2 superset of CANDIDATE, for column sweeps.
 PREFILTER = r"\b\d(?:[\s().\-/]{0,2}\d){6,}"
 
@@ -149,6 +154,10 @@ class PhoneNumberRecognizer(PatternRecognizer):
             context=self.CONTEXT,
             name="PhoneNumberRecognizer",
         )
+        self._metadata = {
+            RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+        }
 
     def analyze(
         self,
@@ -157,25 +166,60 @@ class PhoneNumberRecognizer(PatternRecognizer):
         nlp_artifacts: NlpArtifacts | None = None,
         regex_flags: int | None = None,
     ) -> list[RecognizerResult]:
-        """A bare run of digits, or a number grouped as no region writes it, is as
+        """Presidio's interface to `find_spans`, every candidate judged."""
+        return [
+            RecognizerResult("PHONE_NUMBER", start, end, score, recognition_metadata=self._metadata)
+            for start, end, score in self.find_spans(text)
+        ]
+
+    def find_spans(
+        self, text: str, keep: Callable[[int, int, float], bool] | None = None
+    ) -> list[tuple[int, int, float]]:
+        """(start, end, score) of the phone numbers in `text`.
+
+        A bare run of digits, or a number grouped as no region writes it, is as
         likely an order, account or ID number: it needs a context word ("phone",
-        "call", a column named `msisdn`, "my number is") to count."""
+        "call", a column named `msisdn`, "my number is") to count.
+
+        `keep(start, end, score)` (from the sweep) says whether a result would be
+        reported; a candidate no answer of the validators could make reported
+        (a weak digit run with no phone word near it, a number inside a surer
+        finding such as an SSN or a card) is skipped before they run. Without
+        `keep` every candidate is judged, as Presidio's `analyze` does.
+        """
         out = []
-        for r in super().analyze(text, entities, nlp_artifacts, regex_flags):
-            found = text[r.start : r.end]
+        for m in _CANDIDATE.finditer(text):
+            start, end = m.span()
+            found = text[start:end]
+            if not _plausible(_EXTENSION_TAIL.sub("", found)):
+                continue
             if found.isdigit():
-                r.score = WEAK_SCORE
-            elif not self._grouped(found):
+                own = bool(_OWN_NUMBER.search(text[max(0, start - 30) : start]))
+                score = self.patterns[0].score if own else WEAK_SCORE
+                if (keep and not keep(start, end, score)) or not self._valid(found):
+                    continue
+                out.append((start, end, score))
+                continue
+            if keep and not (
+                keep(start, end, self.patterns[0].score)
+                or any(keep(start, start + cut, self.patterns[0].score) for cut in _cuts(found))
+            ):
+                continue
+            if not self._valid(found):
+                continue
+            score = self.patterns[0].score
+            if not self._grouped(found):
                 # The candidate pattern may run a number into the next one
                 # ("030 12345678 030 98765432"): a grouped start still counts.
                 head = self._grouped_head(found)
                 if head:
-                    r.end = r.start + head
+                    end = start + head
                 else:
-                    r.score = WEAK_SCORE
-            if r.score == WEAK_SCORE and _OWN_NUMBER.search(text[max(0, r.start - 30) : r.start]):
-                r.score = self.patterns[0].score
-            out.append(r)
+                    own = bool(_OWN_NUMBER.search(text[max(0, start - 30) : start]))
+                    score = self.patterns[0].score if own else WEAK_SCORE
+            if keep and not keep(start, end, score):
+                continue
+            out.append((start, end, score))
         return out
 
     def invalidate_result(self, pattern_text: str) -> bool:
@@ -196,8 +240,7 @@ class PhoneNumberRecognizer(PatternRecognizer):
     def _grouped_head(self, text: str) -> int:
         """Length of the longest start of `text`, cut at a space, that is a valid
         number grouped as its region writes it; 0 if none."""
-        cuts = [m.start() for m in re.finditer(r"\s+", text)]
-        for cut in reversed(cuts):
+        for cut in reversed(_cuts(text)):
             head = text[:cut]
             if self._valid(head) and self._grouped(head):
                 return cut
@@ -205,27 +248,41 @@ class PhoneNumberRecognizer(PatternRecognizer):
 
     def _valid(self, text: str) -> bool:
         text = _EXTENSION_TAIL.sub("", text)
-        if (
-            sum(ch.isdigit() for ch in text) < MIN_DIGITS
-            or _IPV4_SHAPE.fullmatch(text)
-            or _DATE_SHAPE.search(text)
-        ):
+        if not _plausible(text):
             return False
-        if "." in text and any(len(g) == 1 for g in re.split(r"\D+", text.strip("+("))[1:]):
-            return False  # a version number such as 74.0.3729.131
         if text.startswith(("+", "00")):
             # In international form, a number the plan could hold (such as the
             # fictional +1-555 range) is a phone number for a guard's purposes.
-            return _parses(
-                "+" + text.lstrip("+")[2 * text.startswith("00") :], None, phonenumbers.is_possible_number
-            )
+            number = "+" + text.lstrip("+")[2 * text.startswith("00") :]
+            if _NANP_POSSIBLE.fullmatch(number):
+                return True
+            return _parses(number, None, phonenumbers.is_possible_number)
         if _NANP_LAYOUT.fullmatch(text):
-            return _parses(text, "US", phonenumbers.is_possible_number)
+            # Ten digits after an optional 1: the length the plan allows
+            # (what phonenumbers' is_possible_number checks for +1).
+            return True
         if _trunk_layout(text) or (
             _GROUPED_DIGITS.fullmatch(text) and sum(ch.isdigit() for ch in text) in _GROUPED_DIGIT_COUNT
         ):
             return True
         return any(_parses(text, region, phonenumbers.is_valid_number) for region in self.regions)
+
+
+def _plausible(text: str) -> bool:
+    """The cheap rejections: too few digits, an IPv4 address, a date, a version."""
+    if (
+        sum(ch.isdigit() for ch in text) < MIN_DIGITS
+        or _IPV4_SHAPE.fullmatch(text)
+        or _DATE_SHAPE.search(text)
+    ):
+        return False
+    # A version number such as 74.0.3729.131.
+    return not ("." in text and any(len(g) == 1 for g in re.split(r"\D+", text.strip("+("))[1:]))
+
+
+def _cuts(text: str) -> list[int]:
+    """Where `text` could end early: the start of each run of spaces."""
+    return [m.start() for m in _SPACES.finditer(text)]
 
 
 def _trunk_layout(text: str) -> bool:

@@ -26,7 +26,7 @@ import os
 import re
 import threading
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
@@ -105,6 +105,7 @@ _EDGE_PUNCTUATION = "\"'()[]{}<>.,;:!?@#-"
 # A label's last word: "Customer Name", "Account Number" are no one's names.
 FIELD_LAST_WORDS = frozenset({"name", "number", "address", "id"})
 BATCH_SIZE = 64
+BATCH_CHARS = 100_000
 # Below this many texts, worker processes cost more to start than they save
 # (forked workers inherit spaCy; each builds its names-model session in 0.1 s).
 MIN_TEXTS_PER_PROCESS = 300
@@ -334,6 +335,24 @@ def _spans(doc: spacy.tokens.Doc) -> list[tuple[str, int, int]]:
     return [(e.label_, e.start_char, e.end_char) for e in doc.ents if e.label_ in LABELS]
 
 
+def _batches(texts: Sequence[str]) -> Iterator[Sequence[str]]:
+    """Consecutive texts, at most BATCH_SIZE of them and about BATCH_CHARS
+    characters: spaCy's memory grows with the tokens of a batch (64 windows of
+    a long text took a gigabyte)."""
+    start = 0
+    while start < len(texts):
+        end, chars = start, 0
+        while (
+            end < len(texts)
+            and end - start < BATCH_SIZE
+            and (end == start or chars + len(texts[end]) <= BATCH_CHARS)
+        ):
+            chars += len(texts[end])
+            end += 1
+        yield texts[start:end]
+        start = end
+
+
 def _opinions(
     nlp: Language,
     names: NamesModel | None,
@@ -344,7 +363,7 @@ def _opinions(
     """Both models' spans per text. `kept_labels`: the spaCy labels whose
     entity the caller reports; only their spans spare the names model a read
     (a GPE the policy does not want may still be a person's name)."""
-    spacy_spans = [_spans(doc) for doc in nlp.pipe(texts, batch_size=BATCH_SIZE)]
+    spacy_spans = [_spans(doc) for batch in _batches(texts) for doc in nlp.pipe(batch, batch_size=len(batch))]
     if names is None:
         return [(spans, []) for spans in spacy_spans]
     windows = []

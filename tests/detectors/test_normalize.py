@@ -6,12 +6,21 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from ingestguard import Guard
+from ingestguard import Guard, Policy, PolicyViolation
 from ingestguard.detectors.analyzer import Detector
 from ingestguard.detectors.normalize import normalize, normalize_array
 
 KEY = "QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI="
-ZWSP, ZWNJ, ZWJ, WJ, BOM, SHY, RLO, PDF = "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u202e", "\u202c"
+ZWSP, ZWNJ, ZWJ, WJ, BOM, SHY, RLO, PDF = (
+    "\u200b",
+    "\u200c",
+    "\u200d",
+    "\u2060",
+    "\ufeff",
+    "\u00ad",
+    "\u202e",
+    "\u202c",
+)
 INVISIBLE = ZWSP + ZWNJ + ZWJ + WJ + BOM + SHY + RLO + PDF
 # Obfuscated value, entity type, the value as a reader sees it.
 OBFUSCATED = [
@@ -105,3 +114,13 @@ def test_protect_dataframe_replaces_obfuscated_values() -> None:
         assert after.endswith(" tomorrow, thanks.")
         assert value not in after and _visible(value) not in after and visible not in after
     assert list(out["notes"][-2:]) == notes[-2:]
+
+
+def test_residual_rescan_catches_an_obfuscated_value_left_behind() -> None:
+    # Kept on purpose, so the output still holds it: the re-scan must see it too.
+    policy = Policy(actions={"US_SSN": "keep"}, fail_on=["US_SSN"])
+    df = pd.DataFrame(
+        {"notes": [f"SSN {value} on file." for value, entity, _ in OBFUSCATED if entity == "US_SSN"]}
+    )
+    with pytest.raises(PolicyViolation, match="US_SSN left in the output"):
+        Guard(policy).protect(df)

@@ -27,6 +27,10 @@ VALUES = [
     "4111 1111 1111 1111",
     "GB82 WEST 1234 5698 7654 32",
     "192.168.10.24",
+    # Obfuscated: found on the normalized copy, the original span replaced.
+    "jane.roe\u200b@example.org",
+    "０７８-０５-１１２０",
+    "4111\ufeff1111 1111 1111",
 ]
 PROPERTIES = settings(
     max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ingestguard import Guard, Policy, PolicyViolation
 from ingestguard.detectors.analyzer import Detector
-from ingestguard.detectors.normalize import normalize, normalize_array
+from ingestguard.detectors.normalize import CONFUSABLES, normalize, normalize_array
 
 KEY = "QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI="
 ZWSP, ZWNJ, ZWJ, WJ, BOM, SHY, RLO, PDF = (
@@ -124,3 +128,41 @@ def test_residual_rescan_catches_an_obfuscated_value_left_behind() -> None:
     )
     with pytest.raises(PolicyViolation, match="US_SSN left in the output"):
         Guard(policy).protect(df)
+
+
+def _canonical(text: str) -> str:
+    """Each character as the normalized copy reads it, wherever it stands."""
+    out = unicodedata.normalize("NFKC", "".join(c for c in text if c not in INVISIBLE_ALL))
+    return out.translate(str.maketrans(CONFUSABLES))
+
+
+INVISIBLE_ALL = INVISIBLE + "\u2066\u2069\u200e\u200f\ufe0f"
+ALPHABET = "abz AZ09@.-" + INVISIBLE_ALL + "０９ＡＺａ＠．\ufb01\ufb03\u2026\u00a0аеорсАВЕΑΟορ"
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.text(alphabet=ALPHABET, min_size=1, max_size=40), st.data())
+def test_map_sends_every_span_to_the_original_characters_it_came_from(text: str, data: st.DataObject) -> None:
+    copy = normalize(text)
+    if copy is None:
+        return
+    assert _canonical(copy.text) == _canonical(text)
+    if not copy.text:
+        return
+    start = data.draw(st.integers(0, len(copy.text) - 1))
+    end = data.draw(st.integers(start + 1, len(copy.text)))
+    orig_start, orig_end = copy.span(start, end)
+    assert 0 <= orig_start < orig_end <= len(text)
+    original = _canonical(text[orig_start:orig_end])
+    read = _canonical(copy.text[start:end])
+
+    def one(at: int) -> tuple[int, int]:
+        return copy.span(at, at + 1)
+
+    # An edge inside what one original character became (a ligature's letters)
+    # takes that whole character; otherwise the original span reads exactly the same.
+    cuts = (start > 0 and one(start - 1) == one(start)) or (end < len(copy.text) and one(end - 1) == one(end))
+    if cuts:
+        assert read in original
+    else:
+        assert original == read

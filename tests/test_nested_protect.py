@@ -336,3 +336,24 @@ def test_a_text_action_the_policy_sets_on_a_nested_column_reaches_each_text_leaf
         ("messages[].role", "forced", "replace"),
         ("messages[].content", "forced", "replace"),
     ]
+
+
+def test_view_types_inside_nested_columns_are_protected(engine):
+    """string_view at depth (a list's items, a struct's field, a map's keys and
+    items) is read as large_string, so the leaves can be taken and rebuilt."""
+    emails = [f"person{i}@example.com" for i in range(60)]
+    table = pa.table(
+        {
+            "tags": pa.array([[e, "ok"] for e in emails], pa.list_(pa.string_view())),
+            "contact": pa.array(
+                [{"email": e, "age": i} for i, e in enumerate(emails)],
+                pa.struct([("email", pa.string_view()), ("age", pa.int64())]),
+            ),
+            "attrs": pa.array([[("mail", e)] for e in emails], pa.map_(pa.string_view(), pa.string_view())),
+        }
+    )
+    out, outcome = protect_table(table, engine)
+    text = json.dumps(out.to_pylist())
+    assert not any(e in text for e in emails)
+    assert out.column("contact").to_pylist()[7]["age"] == 7
+    assert outcome.residual == {}

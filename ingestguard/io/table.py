@@ -21,10 +21,27 @@ _VIEW_TYPES = {pa.string_view(): pa.large_string(), pa.binary_view(): pa.large_b
 
 
 def _readable_type(dtype: pa.DataType) -> pa.DataType:
+    """`dtype` with view types replaced at every depth (inside lists, structs,
+    maps and dictionaries too: the nested walker takes and rebuilds leaves)."""
     if pa.types.is_dictionary(dtype) and dtype.value_type in _VIEW_TYPES:
         # Even the cast to a plain string fails for dictionary<string_view>.
         return pa.dictionary(dtype.index_type, _VIEW_TYPES[dtype.value_type], dtype.ordered)
+    if pa.types.is_map(dtype):
+        key, item = _readable_field(dtype.key_field), _readable_field(dtype.item_field)
+        return pa.map_(key, item, dtype.keys_sorted)
+    if pa.types.is_list(dtype):
+        return pa.list_(_readable_field(dtype.value_field))
+    if pa.types.is_large_list(dtype):
+        return pa.large_list(_readable_field(dtype.value_field))
+    if pa.types.is_fixed_size_list(dtype):
+        return pa.list_(_readable_field(dtype.value_field), dtype.list_size)
+    if pa.types.is_struct(dtype):
+        return pa.struct([_readable_field(dtype.field(i)) for i in range(dtype.num_fields)])
     return _VIEW_TYPES.get(dtype, dtype)
+
+
+def _readable_field(fld: pa.Field) -> pa.Field:
+    return fld.with_type(_readable_type(fld.type))
 
 
 def readable_schema(schema: pa.Schema) -> pa.Schema:

@@ -33,6 +33,7 @@ from ingestguard.runs import (
     new_run,
     record_failed_run,
     record_protect,
+    stopped,
 )
 from ingestguard.stages import FileJob, check_held, load_policy, plan_in_worker, protect_in_worker
 from ingestguard.workers import default_workers
@@ -149,33 +150,36 @@ def task_runner(execution: Execution):
 
 @flow(name="protect-dataset", persist_result=False, validate_parameters=False)
 def protect_dataset(request: ProtectRequest, execution: Execution | None = None) -> dict:
-    """Protect a Parquet file, directory or glob; publish outputs only if all pass."""
+    """Protect a Parquet file, directory or glob; publish outputs only if all pass.
+
+    The plan and protect tasks go to the runner `execution` asks for (local
+    worker processes or a Dask cluster), chosen per run, so a deployment's
+    form can pick it."""
     request = _parse(ProtectRequest, request)
     execution = _parse(Execution, execution)
-    return protect_files.with_options(task_runner=task_runner(execution))(request, execution)
-
-
-@flow(name="protect-files", persist_result=False, validate_parameters=False)
-def protect_files(request: ProtectRequest, execution: Execution) -> dict:
-    """The run itself, on the task runner `protect_dataset` chose."""
     logger = get_run_logger()
     policy = load_policy(request.policy_path)
     key = key_for(policy)  # made here once, before workers look for it
     pairs = discover(request)
-    ctx = new_run(policy, request.policy_path or "default", f"prefect:{flow_run.root_flow_run_id}")
+    ctx = new_run(policy, request.policy_path or "default", f"prefect:{flow_run.get_id()}")
     state = state_dir([FilePair(Path(src), Path(dst)) for src, dst in pairs])
     jobs = [FileJob(src, dst, request.policy_path, str(state)) for src, dst in pairs]
     logger.info("run %s: %d input files", ctx.run_id, len(jobs))
     evidence_path = evidence_paths(
         Path(request.output_path), ctx.run_id, Path(request.evidence_dir) if request.evidence_dir else None
     )
-    planned = [f.result(raise_on_failure=False) for f in [plan_task.submit(j, execution) for j in jobs]]
-    results = planned
-    if not any(isinstance(r, BaseException) for r in planned):
-        cached = sum(1 for r in planned if r["cached"])
+    with task_runner(execution) as runner:
+        args = [{"job": j, "execution": execution} for j in jobs]
+        planned = [f.result(raise_on_failure=False) for f in [runner.submit(plan_task, a) for a in args]]
+        cached = sum(1 for r in planned if isinstance(r, dict) and r["cached"])
         logger.info("run %s: %d of %d plans from the cache", ctx.run_id, cached, len(jobs))
-        futures = [protect_task.submit(j, execution) for j in jobs]
-        results = [f.result(raise_on_failure=False) for f in futures]
+        # Files whose plan failed are not protected; the others are, so the evidence
+        # names exactly what could not be scanned and a rerun finds the rest done.
+        futures = [
+            runner.submit(protect_task, a) if isinstance(p, dict) else p
+            for a, p in zip(args, planned, strict=True)
+        ]
+        results = [f if isinstance(f, BaseException) else f.result(raise_on_failure=False) for f in futures]
     done = [FileOutcome.from_dict(r["outcome"]) for r in results if isinstance(r, dict) and "outcome" in r]
     errors = [r for r in results if isinstance(r, BaseException)]
     if errors:
@@ -201,13 +205,15 @@ def protect_files(request: ProtectRequest, execution: Execution) -> dict:
 
 def _stopped(ctx, done, jobs, results, error, evidence_path, key) -> NoReturn:
     """A task failed: the run is recorded as failed (the files it did not finish
-    listed as not scanned) and fails with that task's one-line error. Outputs
-    held for finished files stay hidden in the state folder for a rerun."""
+    listed as not scanned) and fails closed with one line naming the first
+    error. Outputs held for finished files stay hidden in the state folder,
+    so the same command, once the cause is fixed, only does the rest."""
     unfinished = [
         j.source for j, r in zip(jobs, results, strict=True) if not (isinstance(r, dict) and "outcome" in r)
     ]
-    failure = error if isinstance(error, Exception) else RuntimeError("interrupted")
-    evidence = record_failed_run(ctx, done, get_engine(ctx.policy, key), evidence_path, unfinished, failure)
+    if not isinstance(error, Exception):  # interrupted: nothing to vouch for
+        raise error
+    evidence = record_failed_run(ctx, done, get_engine(ctx.policy, key), evidence_path, unfinished, error)
     if evidence is not None:
         publish(evidence, evidence_path, None, 0)
-    raise error
+    raise stopped(evidence, evidence_path, error) from None

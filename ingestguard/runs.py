@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from ingestguard.canary import run_canary
-from ingestguard.errors import IngestGuardError, PolicyViolation
+from ingestguard.errors import IngestGuardError, PolicyViolation, ScanError
 from ingestguard.io import FilePair, open_source
 from ingestguard.kanonymity import output_k_anonymity
 from ingestguard.keys import Key, key_home, load_key, load_signing_key
@@ -83,6 +83,24 @@ def gate(record: RunRecord) -> None:
     failure and the evidence (its outputs were discarded when it was recorded)."""
     if record.evidence.status != "passed":
         raise PolicyViolation(f"{record.evidence.failure}; no output was written, see {record.evidence_path}")
+
+
+def stopped(evidence: Evidence | None, evidence_path: Path, error: Exception) -> IngestGuardError:
+    """The gate's error for a run stopped by a file it could not scan (an
+    unreadable file, a timeout, a worker that died): fail closed, as a policy
+    violation naming the first error. Untyped errors are named by type only."""
+    if evidence is None:  # not even the failure could be recorded
+        return (
+            error
+            if isinstance(error, IngestGuardError)
+            else ScanError(f"internal error ({type(error).__name__})")
+        )
+    unscanned = sum(1 for n in evidence.not_scanned if n.column is None)
+    reason = str(error) if isinstance(error, IngestGuardError) else f"internal error ({type(error).__name__})"
+    return PolicyViolation(
+        f"{unscanned} of {len(evidence.files) + unscanned} files could not be protected ({reason}); "
+        f"nothing was published, see {evidence_path}"
+    )
 
 
 def record_protect(

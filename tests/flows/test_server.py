@@ -18,9 +18,13 @@ from tests.test_e2e import run_cli
 pytestmark = pytest.mark.slow
 
 
-def _run(tmp: Path, url: str, name: str, policy: str | None = None):
+def _run(tmp: Path, url: str, name: str, policy: str | None = None, empty: bool = False):
     for i, file in enumerate(["a.parquet", "sub/b.parquet"]):
         write_demo(tmp / name / "in" / file, rows=150, seed=40 + i)
+    if empty:  # a file with no rows cannot be vouched for
+        pq.write_table(
+            pa.table({"email": pa.array([], pa.string())}), tmp / name / "in" / "sub" / "empty.parquet"
+        )
     args = [
         "protect",
         str(tmp / name / "in"),
@@ -42,6 +46,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory, prefect_api: str) -> dict:
     return {
         "passed": _run(tmp, prefect_api, "passed"),
         "failed": _run(tmp, prefect_api, "failed", "actions: {US_SSN: keep}\nfail_on: [US_SSN]\n"),
+        "unscannable": _run(tmp, prefect_api, "unscannable", empty=True),
         "tmp": tmp,
     }
 
@@ -51,20 +56,15 @@ def _read_back(url: str, evidence: dict) -> tuple:
     from prefect.client.schemas.filters import (
         ArtifactFilter,
         ArtifactFilterFlowRunId,
-        FlowRunFilter,
-        FlowRunFilterParentFlowRunId,
     )
     from prefect.events.filters import EventFilter, EventNameFilter
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    root = UUID(evidence["orchestrator"].removeprefix("prefect:"))
+    flow_run_id = UUID(evidence["orchestrator"].removeprefix("prefect:"))
     with temporary_settings({PREFECT_API_URL: url}), get_client(sync_client=True) as client:
-        flow_run = client.read_flow_run(root)
-        [inner] = client.read_flow_runs(
-            flow_run_filter=FlowRunFilter(parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[root]))
-        )
+        flow_run = client.read_flow_run(flow_run_id)
         artifacts = client.read_artifacts(
-            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[inner.id]))
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
         )
         events = client.read_events(EventFilter(event=EventNameFilter(prefix=["ingestguard.run."])), limit=50)
     mine = [e for e in events.events if e.resource.id == f"ingestguard.run.{evidence['run_id']}"]
@@ -111,3 +111,20 @@ def test_a_failing_run_is_failed_with_one_line_and_is_recorded(runs: dict, prefe
     assert event.event == "ingestguard.run.failed"
     assert event.payload["residual"].get("US_SSN", 0) > 0
     assert not list((runs["tmp"] / "failed" / "out").glob("**/*.parquet"))
+
+
+def test_a_file_that_cannot_be_scanned_fails_the_run_closed(runs: dict, prefect_api: str) -> None:
+    proc, evidence = runs["unscannable"]
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert "1 of 3 files could not be protected (input has zero rows" in proc.stderr
+    flow_run, artifacts, events = _read_back(prefect_api, evidence)
+    assert flow_run.state.is_failed() and "\n" not in flow_run.state.message
+    assert "1 of 3 files could not be protected" in flow_run.state.message
+    assert evidence["status"] == "failed"
+    assert [n["file"].endswith("empty.parquet") for n in evidence["not_scanned"] if n["column"] is None] == [
+        True
+    ]
+    [record] = read_records(runs["tmp"] / "unscannable" / "ev" / "ledger.jsonl")
+    assert record["status"] == "failed"
+    assert [e.event for e in events] == ["ingestguard.run.failed"]
+    assert not list((runs["tmp"] / "unscannable" / "out").glob("**/*.parquet"))

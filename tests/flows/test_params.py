@@ -1,0 +1,39 @@
+"""Flow parameters: pydantic models of paths and settings, validated by the
+flow itself with one line that names the field and never quotes the value."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingestguard.errors import InputError
+from ingestguard.flows.protect import Execution, ProtectRequest, _parse
+
+
+@pytest.mark.parametrize(
+    ("model", "value", "field"),
+    [
+        (Execution, {"workers": "jane.doe@example.com"}, "workers"),
+        (Execution, {"timeout_seconds": -1}, "timeout_seconds"),
+        (
+            ProtectRequest,
+            {"input_path": "in", "output_path": "out", "api_key": "sk-live-0123456789"},
+            "api_key",
+        ),
+        (ProtectRequest, {"input_path": "in"}, "output_path"),
+    ],
+)
+def test_a_bad_parameter_names_the_field_not_the_value(model, value, field) -> None:
+    with pytest.raises(InputError) as info:
+        _parse(model, value)
+    message = str(info.value)
+    assert message.startswith(f"bad flow parameter '{field}'") and "\n" not in message
+    assert not [v for v in value.values() if isinstance(v, str) and len(v) > 3 and v in message]
+
+
+def test_parameters_come_as_models_or_as_the_json_a_deployment_sends() -> None:
+    as_json = {"input_path": "/data/in", "output_path": "/data/out"}
+    assert _parse(ProtectRequest, as_json) == ProtectRequest(input_path="/data/in", output_path="/data/out")
+    assert _parse(Execution, None) == Execution()
+    schema = ProtectRequest.model_json_schema()  # what the Prefect UI builds its form from
+    assert schema["required"] == ["input_path", "output_path"]
+    assert set(Execution.model_json_schema()["properties"]) == {"workers", "dask_address", "timeout_seconds"}

@@ -33,6 +33,7 @@ from ingestguard.pipeline import Engine, FileOutcome, describe_columns, plan, pr
 from ingestguard.policy import Action
 from ingestguard.reports.evidence import Evidence
 from ingestguard.runs import RunContext, record_run, run_evidence
+from ingestguard.throughput import StageClock
 
 TEXTS_COLUMN = "text"
 
@@ -120,9 +121,13 @@ class StreamRun:
     def start(self, head: pa.Table, plans: list[ColumnPlan] | None = None) -> None:
         """Plan the columns on `head` (the stream's first rows) unless `plans` are given."""
         head = head.cast(readable_schema(head.schema))
-        self._plans = plans if plans is not None else plan(TableSource(head, self.name), self.engine)
+        self._clock = StageClock()
+        with self._clock.timing("plan"):
+            self._plans = plans if plans is not None else plan(TableSource(head, self.name), self.engine)
         self._feed = _Feed(head.schema, self.name)
-        self._protector, self._stream, self._residual = protect_stream(self._feed, self._plans, self.engine)
+        self._protector, self._stream, self._residual = protect_stream(
+            self._feed, self._plans, self.engine, clock=self._clock
+        )
         self._in = ContentHasher(head.schema.names)
         self._out = ContentHasher(self._protector.schema.names)
 
@@ -174,6 +179,7 @@ class StreamRun:
             output=self.name,
             output_sha256=self._out.hexdigest(),
             output_rows=self._out.rows,
+            stages=self._clock.to_dict(),
         )
         evidence = record(run_evidence(self.ctx, "protect", [outcome], self.engine), self.ledger, self.kind)
         self.evidence._set(evidence)

@@ -41,6 +41,7 @@ from ingestguard.keyring import Keyring
 from ingestguard.keys import Key
 from ingestguard.nested import as_text, map_leaves, relaxed, restore, text_leaves
 from ingestguard.policy import Action, Policy
+from ingestguard.throughput import StageClock
 from ingestguard.transforms.actions import Transform, build_transforms
 from ingestguard.transforms.columns import ColumnTransformer
 from ingestguard.transforms.spans import replace_spans
@@ -128,6 +129,8 @@ class FileOutcome:
     staging: str | None = None
     # Canaries planted and found per entity type (canary.py).
     canary: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Seconds, rows and bytes per second per stage (throughput.py).
+    stages: dict[str, dict[str, float | int]] = field(default_factory=dict)
     # The in-memory output of the library path, for checks over the output; not serialized.
     table: pa.Table | None = field(default=None, repr=False)
 
@@ -143,6 +146,7 @@ class FileOutcome:
             "residual": self.residual,
             "staging": self.staging,
             "canary": self.canary,
+            "stages": self.stages,
         }
 
     @classmethod
@@ -393,13 +397,16 @@ def protect_stream(
     progress: Progress | None = None,
     sealed: Sequence[str] = (),
     canary: CanaryProbe | None = None,
+    clock: StageClock | None = None,
 ) -> tuple[BatchProtector, Iterator[pa.RecordBatch], dict[str, Counter]]:
     """Protected batches, verified one by one; residual counts fill in as they stream.
 
     `sealed`: the encrypt_column columns, which the sink encrypts. They pass
     through unchanged and are left out of the re-scan (on disk they are ciphertext).
     `canary`: measures recall on copies of the free text (columns and leaves) scanned.
+    `clock`: takes the protect and verify stages' times and the input's rows and bytes.
     """
+    clock = clock if clock is not None else StageClock()
     check_columns(engine.policy.k_anonymity, source.schema, source.name)
     protector = BatchProtector(passed_through(plans, sealed), source.schema, engine, canary)
     residual: dict[str, Counter] = {}
@@ -411,9 +418,13 @@ def protect_stream(
 
     def run() -> Iterator[pa.RecordBatch]:
         for batch in source.batches():
-            out = protector(batch)
+            clock.count(batch.num_rows, batch.nbytes)
+            with clock.timing("protect"):
+                out = protector(batch)
             scanned = out.drop_columns(list(sealed)) if sealed else out
-            for column, counts in residual_scan(scanned, engine.patterns, encrypted).items():
+            with clock.timing("verify"):
+                found = residual_scan(scanned, engine.patterns, encrypted)
+            for column, counts in found.items():
                 residual[column] = residual.get(column, Counter()) + counts
             if progress:
                 progress(batch.num_rows)
@@ -441,19 +452,23 @@ def protect_file(
     `plans`: the file's column plans when already made (a plan cache)."""
     source = open_source(pair.source)
     input_sha = source.sha256()
-    plans = plans if plans is not None else plan(source, engine)
+    clock = StageClock()
+    with clock.timing("plan"):
+        plans = plans if plans is not None else plan(source, engine)
     sealed = ColumnEncryption.for_plans(plans, engine.keyring)
     canary = CanaryProbe.for_policy(engine.policy.canary, engine.detector)
     protector, batches, residual = protect_stream(
-        source, plans, engine, progress, sealed.columns if sealed else (), canary
+        source, plans, engine, progress, sealed.columns if sealed else (), canary, clock
     )
     sink = open_sink(
         pair.destination, protector.schema, source, sealed.properties(engine.keyring) if sealed else None
     )
     try:
         for batch in batches:
-            sink.write(batch)
-        sink.close()
+            with clock.timing("write"):
+                sink.write(batch)
+        with clock.timing("write"):
+            sink.close()
     except BaseException:
         sink.abort()
         raise
@@ -472,15 +487,18 @@ def protect_file(
         output_rows=sink.staged_rows(),
         staging=str(sink.staging),
         canary=canary.counts.to_dict() if canary else {},
+        stages=clock.to_dict(),
     )
 
 
 def protect_table(table: pa.Table, engine: Engine, name: str = "<table>") -> tuple[pa.Table, FileOutcome]:
     """The in-memory path of the library: same stages, Arrow table in and out."""
     source = TableSource(table, name)
-    plans = plan(source, engine)
+    clock = StageClock()
+    with clock.timing("plan"):
+        plans = plan(source, engine)
     canary = CanaryProbe.for_policy(engine.policy.canary, engine.detector)
-    protector, batches, residual = protect_stream(source, plans, engine, canary=canary)
+    protector, batches, residual = protect_stream(source, plans, engine, canary=canary, clock=clock)
     out = pa.Table.from_batches(list(batches), schema=protector.schema)
     outcome = FileOutcome(
         input=name,
@@ -491,6 +509,7 @@ def protect_table(table: pa.Table, engine: Engine, name: str = "<table>") -> tup
         output=name,
         output_rows=out.num_rows,
         canary=canary.counts.to_dict() if canary else {},
+        stages=clock.to_dict(),
         table=out,
     )
     return out, outcome
@@ -498,7 +517,9 @@ def protect_table(table: pa.Table, engine: Engine, name: str = "<table>") -> tup
 
 def scan_source(source: Source, engine: Engine, progress: Progress | None = None) -> FileOutcome:
     """Plan, then scan free-text columns in full; nothing is written."""
-    plans = plan(source, engine)
+    clock = StageClock()
+    with clock.timing("plan"):
+        plans = plan(source, engine)
     counters = {p.name: ColumnCounters() for p in flat_plans(plans)}
     text_columns = [p.name for p in plans if p.column_class == ColumnClass.FREE_TEXT]
     entity_columns = [p for p in plans if p.column_class == ColumnClass.ENTITY]
@@ -506,16 +527,9 @@ def scan_source(source: Source, engine: Engine, progress: Progress | None = None
     canary = CanaryProbe.for_policy(engine.policy.canary, engine.detector)
     read = [*text_columns, *(p.name for p in entity_columns), *(p.name for p in nested_columns)]
     for batch in source.batches(read):
-        for p in nested_columns:
-            _scan_nested(p, batch.column(p.name), engine, counters, canary)
-        for p in entity_columns:
-            present = batch.num_rows - batch.column(p.name).null_count
-            counters[p.name].findings[p.entity] += present
-        for name in text_columns:
-            scan = scan_text_column(batch.column(name), engine.detector)
-            counters[name].findings.update(scan.entity_counts())
-            if canary:
-                canary.probe(batch.column(name))
+        clock.count(batch.num_rows, batch.nbytes)
+        with clock.timing("scan"):
+            _scan_batch(batch, engine, counters, canary, text_columns, entity_columns, nested_columns)
         if progress:
             progress(batch.num_rows)
     columns = []
@@ -531,7 +545,31 @@ def scan_source(source: Source, engine: Engine, progress: Progress | None = None
         columns=columns,
         residual={},
         canary=canary.counts.to_dict() if canary else {},
+        stages=clock.to_dict(),
     )
+
+
+def _scan_batch(
+    batch: pa.RecordBatch,
+    engine: Engine,
+    counters: dict[str, ColumnCounters],
+    canary: CanaryProbe | None,
+    text_columns: list[str],
+    entity_columns: list[ColumnPlan],
+    nested_columns: list[ColumnPlan],
+) -> None:
+    """Scan mode's counts for one batch: entity columns by presence, free text
+    and nested leaves by detection."""
+    for p in nested_columns:
+        _scan_nested(p, batch.column(p.name), engine, counters, canary)
+    for p in entity_columns:
+        present = batch.num_rows - batch.column(p.name).null_count
+        counters[p.name].findings[p.entity] += present
+    for name in text_columns:
+        scan = scan_text_column(batch.column(name), engine.detector)
+        counters[name].findings.update(scan.entity_counts())
+        if canary:
+            canary.probe(batch.column(name))
 
 
 def _scan_nested(

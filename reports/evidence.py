@@ -43,6 +43,16 @@ class ColumnEvidence(_Doc):
     values_transformed: int
 
 
+class StageEvidence(_Doc):
+    """One stage's time, and the input rows and Arrow bytes it got through per second."""
+
+    seconds: float
+    rows: int
+    bytes: int
+    rows_per_second: float
+    bytes_per_second: float
+
+
 class FileEvidence(_Doc):
     input: str
     input_sha256: str | None
@@ -52,6 +62,8 @@ class FileEvidence(_Doc):
     output_rows: int
     columns: list[ColumnEvidence]
     residual: dict[str, dict[str, int]]
+    # plan, protect, verify, write (plan and scan for a scan): where the time went.
+    stages: dict[str, StageEvidence] = {}
 
 
 class NotScanned(_Doc):

@@ -118,15 +118,14 @@ def test_passing_protect_run_controls(passing):
         "IG-EVIDENCE": "not-satisfied",
         "IG-FAIL": "satisfied",
         "IG-VERSIONS": "satisfied",
-        "IG-RECONCILE": "not-satisfied",
+        "IG-RECONCILE": "satisfied",
     }
     reasons = {c.id: c.reason for c in ev.controls}
     assert reasons["IG-SCAN"] == "6 of 10 columns in 1 file scanned; 4 not scanned, each with its reason"
     assert reasons["IG-KEYS"].startswith("key igk_") and "no key material" in reasons["IG-KEYS"]
     assert reasons["IG-EVIDENCE"].startswith("the run wrote no ledger record")
-    assert reasons["IG-RECONCILE"] == (
-        "row counts equal, but 1 file in memory, without a file digest to reconcile"
-    )
+    # In-memory data is named by its Arrow content digest (ingestguard/digest.py).
+    assert reasons["IG-RECONCILE"] == "row counts equal in 1 file; sha256 of every input and output recorded"
     assert "re-identifies nothing" in reasons["IG-REIDENTIFY"]
     assert "disposes of no data or key version" in reasons["IG-DISPOSAL"]
 
@@ -134,10 +133,10 @@ def test_passing_protect_run_controls(passing):
 def test_not_scanned_names_each_unread_column_and_why(passing):
     ev, _ = passing
     assert [(n.file, n.column, n.reason) for n in ev.not_scanned] == [
-        ("<table>", "customer_id", "type int64 holds no text"),
-        ("<table>", "plan", "excluded by the policy (skip): neither scanned nor protected"),
-        ("<table>", "signup_at", "type timestamp[us, tz=UTC] holds no text"),
-        ("<table>", "amount", "type double holds no text"),
+        ("<dataframe>", "customer_id", "type int64 holds no text"),
+        ("<dataframe>", "plan", "excluded by the policy (skip): neither scanned nor protected"),
+        ("<dataframe>", "signup_at", "type timestamp[us, tz=UTC] holds no text"),
+        ("<dataframe>", "amount", "type double holds no text"),
     ]
 
 

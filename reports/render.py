@@ -103,6 +103,15 @@ def to_markdown(ev: Evidence) -> str:
                 ["column", "entity", "count"],
                 [[c, e, n] for c, found in f.residual.items() for e, n in found.items()],
             )
+        if f.stages:
+            lines += ["", "Where the time went:", ""]
+            lines += _table(
+                ["stage", "seconds", "rows/s", "MB/s"],
+                [
+                    [name, f"{s.seconds:.3f}", f"{s.rows_per_second:,.0f}", f"{s.bytes_per_second / 1e6:.1f}"]
+                    for name, s in f.stages.items()
+                ],
+            )
     lines += ["", f"Evidence sha256 (RFC 8785): `{ev.evidence_sha256}`", ""]
     return "\n".join(lines)
 

@@ -49,3 +49,16 @@ def test_a_protect_run_records_each_stage_of_each_file(tmp_path, monkeypatch):
     for stage in f.stages.values():
         assert stage.rows == 300 and stage.bytes > 0 and stage.seconds > 0
         assert stage.rows_per_second == pytest.approx(300 / stage.seconds, rel=1e-3)
+
+
+def test_the_markdown_report_shows_where_the_time_went(tmp_path, monkeypatch):
+    from ingestguard.reports.render import to_markdown
+
+    monkeypatch.setenv("INGESTGUARD_KEY", KEY)
+    monkeypatch.setenv("INGESTGUARD_HOME", str(tmp_path / "home"))
+    src = write_demo(tmp_path / "in.parquet", rows=50)
+    evidence = Guard().protect_file(src, tmp_path / "out.parquet", tmp_path / "evidence")
+    text = to_markdown(evidence)
+    assert "| stage | seconds | rows/s | MB/s |" in text
+    for stage in ("plan", "protect", "verify", "write"):
+        assert f"| {stage} | {evidence.files[0].stages[stage].seconds:.3f} |" in text

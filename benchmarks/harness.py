@@ -994,6 +994,12 @@ def main(argv: list[str] | None = None) -> int:
         help="which files to run (default all; 'structured' is the K-distinct one)",
     )
     p.add_argument("--repeat", type=int, default=1, help="runs per contender; the median is reported")
+    p.add_argument(
+        "--contenders",
+        nargs="+",
+        default=None,
+        help="run only these contenders (default: all of each dataset)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None, help="write the JSON results here")
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
@@ -1042,7 +1048,11 @@ def main(argv: list[str] | None = None) -> int:
             ),
             PATTERN_TEXT: (args.pattern_rows, [FLOOR, CLI, DATAFOG, DATAFOG_DEFAULT]),
         }
-        plan = {ds: v for ds, v in plan.items() if ds in paths}
+        plan = {
+            ds: (rows, [c for c in names if args.contenders is None or c in args.contenders])
+            for ds, (rows, names) in plan.items()
+            if ds in paths
+        }
         pattern_policy = work / "patterns_policy.yaml"
         pattern_policy.write_text(PATTERN_POLICY)
         report: dict = {

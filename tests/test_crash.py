@@ -122,7 +122,7 @@ def test_sigkill_at_random_points_leaves_nothing_behind(tmp_path: Path) -> None:
 
         out = tmp_path / "out"
         rng = random.Random(20261201)
-        killed_with_workers = 0
+        killed_with_workers = left_staging = 0
         for run in range(KILLS):
             proc = start(out)
             try:
@@ -136,11 +136,13 @@ def test_sigkill_at_random_points_leaves_nothing_behind(tmp_path: Path) -> None:
             for pid in orphans:  # ours (same process group): end them before failing
                 os.kill(pid, signal.SIGKILL)
             assert orphans == [], f"run {run}: {len(orphans)} processes outlived the killed protect"
+            left_staging += bool(staging_files(out))
             for name, digest in published(out).items():
                 pq.read_metadata(out / name)  # a whole Parquet file, footer and all
                 assert digest == expected[name], f"run {run}: {name} differs from the uninterrupted output"
 
         assert killed_with_workers > 0, "no kill landed while the NER workers ran; the input is too small"
+        assert left_staging > 0, "no kill left a staging file, so the cleanup below proves nothing"
         final = start(out)
         _, err = final.communicate()
         assert final.returncode == 0, err.decode()[-500:]

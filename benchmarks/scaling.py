@@ -1,0 +1,220 @@
+"""Scaling of the orchestrated protect (issue 12): the same data protected in
+this process without Prefect, through the flow with 1 and 2 local worker
+processes, and through a 2-worker Dask cluster; plus the orchestration's
+overhead as a share of wall time.
+
+    .venv/bin/python -m benchmarks.scaling [--files 8] [--rows-per-file 250000]
+        [--large-rows 2000000] [--repeat 2] [--out FILE.json]
+
+Datasets (benchmarks/generate.py `structured_table`, 20,000 distinct values per
+sensitive column): `multi`, N files of R rows each, and `large`, one file.
+Everything runs against a real `prefect server start` and a real `dask
+scheduler` with two `dask worker` processes (one thread each) started here, on
+loopback. Every configuration is warmed up first (worker processes started,
+engines loaded), and every measured run writes to a fresh output folder, so
+no plan cache or completion record is reused. Overhead = (flow with 1 worker -
+in-process) / flow with 1 worker: Prefect's API calls, the worker process
+hand-off and the resume bookkeeping (digests, plan cache, completion records).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+KEY = "QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI="
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    with open(log, "wb") as fh:
+        return subprocess.Popen(args, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _stop(procs: list[subprocess.Popen]) -> None:
+    for p in procs:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(p.pid, signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+
+
+def _wait_http(url: str, limit: float = 180) -> None:
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as r:
+            if r.status == 200:
+                return
+        time.sleep(0.25)
+    raise SystemExit(f"no answer from {url}")
+
+
+def _services(base: Path, env: dict[str, str]) -> tuple[list[subprocess.Popen], str, str]:
+    """A Prefect server and a Dask scheduler with two one-thread workers."""
+    bindir = Path(sys.executable).parent
+    api_port, dask_port = _port(), _port()
+    api = f"http://127.0.0.1:{api_port}/api"
+    address = f"tcp://127.0.0.1:{dask_port}"
+    procs = [
+        _start(
+            [str(bindir / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(api_port)],
+            env,
+            base / "prefect.log",
+        )
+    ]
+    _wait_http(f"{api}/health")
+    worker_env = env | {"PREFECT_API_URL": api, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
+    dask = str(bindir / "dask")
+    procs.append(
+        _start(
+            [dask, "scheduler", "--host", "127.0.0.1", "--port", str(dask_port), "--no-dashboard"],
+            env,
+            base / "s.log",
+        )
+    )
+    for i in range(2):
+        procs.append(
+            _start(
+                [
+                    dask,
+                    "worker",
+                    address,
+                    "--nthreads",
+                    "1",
+                    "--nworkers",
+                    "1",
+                    "--no-dashboard",
+                    "--host",
+                    "127.0.0.1",
+                ],
+                worker_env,
+                base / f"w{i}.log",
+            )
+        )
+    from distributed import Client
+
+    with Client(address, timeout=120) as client:
+        client.wait_for_workers(2, timeout=180)
+    return procs, api, address
+
+
+def _generate(folder: Path, files: int, rows: int, seed: int) -> Path:
+    from benchmarks.generate import structured_table, write
+
+    for i in range(files):
+        write(structured_table(rows, 20_000, seed + i), folder / f"part-{i:03d}.parquet")
+    return folder
+
+
+def _in_process(src: Path, out: Path) -> float:
+    from ingestguard.io import resolve_inputs
+    from ingestguard.policy import Policy
+    from ingestguard.runs import evidence_paths, new_run, protect_pairs
+
+    pairs = resolve_inputs(src, out)
+    ctx = new_run(Policy(), "default", "none")
+    started = time.perf_counter()
+    protect_pairs(pairs, ctx, evidence_paths(out, ctx.run_id, out.parent / "ev"))
+    return time.perf_counter() - started
+
+
+def _flow(src: Path, out: Path, workers: int | None, address: str | None) -> float:
+    from ingestguard.flows.protect import Execution, ProtectRequest, protect_dataset
+
+    request = ProtectRequest(input_path=str(src), output_path=str(out), evidence_dir=str(out.parent / "ev"))
+    started = time.perf_counter()
+    protect_dataset(request, Execution(workers=workers, dask_address=address))
+    return time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--files", type=int, default=8)
+    p.add_argument("--rows-per-file", type=int, default=250_000)
+    p.add_argument("--large-rows", type=int, default=2_000_000)
+    p.add_argument("--repeat", type=int, default=2, help="runs per configuration; the fastest is reported")
+    p.add_argument("--out", type=Path, default=None, help="also write the figures as JSON here")
+    a = p.parse_args(argv)
+
+    base = Path(tempfile.mkdtemp(prefix="ig-scaling-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env |= {
+        "PREFECT_HOME": str(base / "prefect"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_UI_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+        "INGESTGUARD_HOME": str(base / "ig"),
+        "INGESTGUARD_KEY": KEY,
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+    }
+    procs, api, address = _services(base, env)
+    os.environ.update(env | {"PREFECT_API_URL": api})
+    try:
+        data = {
+            "warm": _generate(base / "warm", 2, 20_000, 100),
+            "multi": _generate(base / "multi", a.files, a.rows_per_file, 0),
+            "large": _generate(base / "large", 1, a.large_rows, 50),
+        }
+        configs = {
+            "in-process": lambda s, o: _in_process(s, o),
+            "flow, 1 worker": lambda s, o: _flow(s, o, 1, None),
+            "flow, 2 workers": lambda s, o: _flow(s, o, 2, None),
+            "flow, Dask 2 workers": lambda s, o: _flow(s, o, None, address),
+        }
+        for name, run in configs.items():  # start pools, load engines
+            run(data["warm"], base / "runs" / f"warm-{len(name)}-{name[:4]}")
+        load_before = os.getloadavg()
+        every: dict[str, dict[str, list[float]]] = {}
+        for dataset in ("multi", "large"):
+            for turn in range(a.repeat):  # configurations interleaved, so a busy spell hits all
+                for name, run in configs.items():
+                    out = base / "runs" / f"{dataset}-{turn}-{name.replace(' ', '_').replace(',', '')}"
+                    every.setdefault(dataset, {}).setdefault(name, []).append(run(data[dataset], out))
+                    shutil.rmtree(out.parent, ignore_errors=True)
+        results = {d: {n: min(w) for n, w in walls.items()} for d, walls in every.items()}
+        load_after = os.getloadavg()
+    finally:
+        _stop(procs)
+        shutil.rmtree(base, ignore_errors=True)
+
+    rows = {"multi": a.files * a.rows_per_file, "large": a.large_rows}
+    print(
+        f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min); cores {os.cpu_count()}"
+    )
+    for dataset, walls in results.items():
+        files = a.files if dataset == "multi" else 1
+        print(f"\n== {dataset}: {files} file(s), {rows[dataset]:,} rows ==")
+        print(f"{'configuration':24} {'wall s':>8} {'rows/s':>10} {'vs 1 worker':>12}")
+        for name, wall in walls.items():
+            ratio = walls["flow, 1 worker"] / wall
+            print(f"{name:24} {wall:8.2f} {rows[dataset] / wall:10,.0f} {ratio:11.2f}x")
+        overhead = (walls["flow, 1 worker"] - walls["in-process"]) / walls["flow, 1 worker"]
+        print(f"orchestration overhead (flow, 1 worker vs in-process): {overhead:.1%} of the flow's wall")
+    if a.out:
+        a.out.write_text(
+            json.dumps({"rows": rows, "walls": results, "load": [load_before, load_after]}, indent=2)
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

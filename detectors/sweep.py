@@ -147,7 +147,24 @@ class _SweepState:
         runners = [_Runner(spec, thresholds[spec.entity]) for spec in specs]
         self.runners = [r for r in runners if r.lazy is None] + [r for r in runners if r.lazy is not None]
         self.values = BoundedCache(VALUE_CACHE_SIZE)
-        self.any = "|".join(f"(?:{spec.prefilter})" for spec in specs) if specs else None
+        self._prefilters: dict[tuple[str, ...], tuple[list[str], str]] = {}
+
+    def prefilters(self, context: tuple[str, ...]) -> tuple[list[str], str]:
+        """Each runner's prefilter for a column with these context words, and all of
+        them in one: the narrower `unboosted` one where a weak result could only be
+        reported next to a context word and the column's name holds none."""
+        got = self._prefilters.get(context)
+        if got is None:
+            words = set(context)
+            each = [
+                r.spec.unboosted
+                if r.spec.unboosted and r.threshold > r.spec.weak_score and not words & set(r.context)
+                else r.spec.prefilter
+                for r in self.runners
+            ]
+            got = (each, "|".join(f"(?:{p})" for p in each))
+            self._prefilters[context] = got
+        return got
 
     def analyze(self, text: str, context: tuple[str, ...], hits: Sequence[bool]) -> list[Finding]:
         """Findings in one text, from the recognizers whose prefilter it passed."""
@@ -220,14 +237,15 @@ class PatternSweep:
         """
         out: dict[int, list[Finding]] = {}
         state = self._state
-        if not len(values) or state.any is None:
+        if not len(values) or not state.runners:
             return out
-        candidates = _true_positions(pc.match_substring_regex(values, state.any))
+        ctx = tuple(context)
+        each, any_ = state.prefilters(ctx)
+        candidates = _true_positions(pc.match_substring_regex(values, any_))
         if not len(candidates):
             return out
         subset = values.take(pa.array(candidates))
         texts = subset.to_pylist()
-        ctx = tuple(context)
         cache = state.values
         todo: list[int] = []
         for i, text in enumerate(texts):
@@ -240,8 +258,7 @@ class PatternSweep:
             return out
         rest = subset.take(pa.array(todo)) if len(todo) < len(texts) else subset
         masks = [
-            pc.match_substring_regex(rest, r.spec.prefilter).fill_null(False).to_numpy(zero_copy_only=False)
-            for r in state.runners
+            pc.match_substring_regex(rest, p).fill_null(False).to_numpy(zero_copy_only=False) for p in each
         ]
         for j, i in enumerate(todo):
             text = texts[i]

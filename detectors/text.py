@@ -53,9 +53,11 @@ def _distinct(array: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray]:
 
 def _count(findings: Sequence[Sequence[Finding]], rows_per_value: np.ndarray) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for found, rows in zip(findings, rows_per_value, strict=True):
-        for f in found:
-            counts[f.entity_type] = counts.get(f.entity_type, 0) + int(rows)
+    # Most values hold nothing: visit only those that hold something.
+    for i in [i for i, found in enumerate(findings) if found]:
+        rows = int(rows_per_value[i])
+        for f in findings[i]:
+            counts[f.entity_type] = counts.get(f.entity_type, 0) + rows
     return counts
 
 

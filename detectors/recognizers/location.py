@@ -400,11 +400,31 @@ class AgeRecognizer(PatternRecognizer):
         )
 
 
+# Every POSTAL_CODE pattern but the bare digits: its words (which hold every context
+# word), a Canadian or Dutch code, a code after a comma or line break, an Australian state.
+_POSTAL_UNBOOSTED = (
+    r"(?i:post|plz|psč|cep|pin|zip)|[A-Z]\d[A-Z] ?\d|\d{4} ?[A-Z]{2}|[\n,][ \t]*\d{2}"
+    r"|(?:NSW|VIC|QLD|SA|WA|TAS|NT|ACT),? \d{4}"
+)
 SPECS: list[RecognizerSpec] = [
     RecognizerSpec("STREET_ADDRESS", StreetAddressRecognizer, r"\s\d|\d[A-Za-z]?[\s,]|(?i)p\.? ?o\.? box"),
-    RecognizerSpec("US_ZIP_CODE", UsZipCodeRecognizer, r"\b\d{5}"),
+    RecognizerSpec(
+        "US_ZIP_CODE",
+        UsZipCodeRecognizer,
+        r"\b\d{5}",
+        unboosted=rf"(?i:zip|post)|(?:{_US_STATES}) \d{{5}}",
+        weak_score=0.3,
+    ),
     RecognizerSpec("UK_POSTCODE", CheckedUkPostcodeRecognizer, r"[A-Z]\d|GIR 0AA"),
-    RecognizerSpec("POSTAL_CODE", PostalCodeRecognizer, r"\d{2}|[A-Za-z]\d[A-Za-z]"),
+    RecognizerSpec(
+        "POSTAL_CODE",
+        PostalCodeRecognizer,
+        # The bare digits: not glued to a word (RE2's ASCII \w makes [^\w] wider
+        # than the recognizer's, so this stays a superset).
+        _POSTAL_UNBOOSTED + r"|(?:^|[^\w$€£.,/\-])\d{2}",
+        unboosted=_POSTAL_UNBOOSTED,
+        weak_score=0.3,
+    ),
     RecognizerSpec("DATE_OF_BIRTH", DateOfBirthRecognizer, r"(?i)birth|born|d\.?o\.?b"),
     RecognizerSpec(
         "AGE",

@@ -96,6 +96,15 @@ OWN_TEXTS = [
     "-----BEGIN RSA PRIVATE KEY-----\nb7rzPYgQvMlWul3g6RL5E38GT+ExIOwmUH3K1xqFS/t4U5hjkwh8vyfEqBkR+/6L\n-----END RSA PRIVATE KEY-----",
     "postgres://app:S3cr3t-Pa55@db.internal:5432/app",
     'API_KEY = "Zq8vN3xLr2Tw5Yb7Kd1Hs4Jm"',
+    # postal codes in each layout the POSTAL_CODE patterns read
+    "PLZ 10115 Berlin",
+    "postcode: 3000",
+    "Ottawa, ON K1A 0B1",
+    "Stationsweg 1, 1012 AB Amsterdam",
+    "Sydney NSW 2000",
+    "Náměstí 1\n533 41 Lázně Bohdaneč",
+    "Kungsgatan 2, 111 43 Stockholm",
+    "(2000)",
 ]
 
 
@@ -120,3 +129,46 @@ def test_prefilter_matches_every_text_the_recognizer_reports(entity: str) -> Non
     assert reported, f"no test text exercises {entity}"
     hidden = [t for t, ok in zip(texts, passes, strict=True) if not ok and t in reported]
     assert hidden == []
+
+
+NARROWED = sorted(e for e, spec in PATTERN_RECOGNIZERS.items() if spec.unboosted)
+
+
+def test_some_recognizers_have_a_narrower_prefilter() -> None:
+    assert {"POSTAL_CODE", "US_ZIP_CODE"} <= set(NARROWED)
+
+
+@pytest.mark.parametrize("entity", NARROWED)
+def test_unboosted_prefilter_matches_every_stronger_result_and_context_word(entity: str) -> None:
+    """Where the sweep uses the narrower prefilter, it hides only weak results
+    with no context word in the text: results the threshold drops anyway."""
+    spec = PATTERN_RECOGNIZERS[entity]
+    recognizer = spec.build()
+    texts = _texts_by_entity()[entity]
+    passes = pc.match_substring_regex(pa.array(texts, pa.large_string()), spec.unboosted).to_pylist()
+    strong = [
+        t for t in texts if any(r.score > spec.weak_score for r in recognizer.analyze(t, [entity], None))
+    ]
+    assert strong
+    assert [t for t, ok in zip(texts, passes, strict=True) if not ok and t in strong] == []
+    words = [f"the {w} 12345" for w in recognizer.context] + [
+        f"{w.upper()}S: 2000" for w in recognizer.context
+    ]
+    assert all(pc.match_substring_regex(pa.array(words), spec.unboosted).to_pylist())
+    # what the narrower one leaves out is a bare number, reported only next to a context word
+    bare = "ref 2000 and 94105"
+    assert not pc.match_substring_regex(pa.array([bare]), spec.unboosted)[0].as_py()
+    assert pc.match_substring_regex(pa.array([bare]), spec.prefilter)[0].as_py()
+    assert all(r.score <= spec.weak_score for r in recognizer.analyze(bare, [entity], None))
+
+
+def test_sweep_reads_bare_codes_in_a_postal_column_only() -> None:
+    from ingestguard.detectors.sweep import PatternSweep
+
+    spec = PATTERN_RECOGNIZERS["US_ZIP_CODE"]
+    sweep = PatternSweep([spec], {"US_ZIP_CODE": 0.5})
+    values = pa.array(["94105", "ZIP 94105", "Springfield, IL 62704"], pa.large_string())
+    plain = {row: [(f.start, f.end) for f in fs] for row, fs in sweep.find(values).items()}
+    assert plain == {1: [(4, 9)], 2: [(16, 21)]}
+    in_zip_column = {row: [(f.start, f.end) for f in fs] for row, fs in sweep.find(values, ["zip"]).items()}
+    assert in_zip_column == {0: [(0, 5)], 1: [(4, 9)], 2: [(16, 21)]}

@@ -25,6 +25,7 @@ from ingestguard.flows.artifacts import publish
 from ingestguard.io import FilePair, resolve_inputs
 from ingestguard.pipeline import FileOutcome, get_engine
 from ingestguard.runs import (
+    RunContext,
     RunRecord,
     evidence_paths,
     gate,
@@ -127,7 +128,7 @@ def verify_task(outcomes: list[FileOutcome]) -> dict:
 
 
 @task(name="record", **_QUIET)
-def record_task(ctx, outcomes: list[FileOutcome], evidence_path: Path) -> RunRecord:
+def record_task(ctx: RunContext, outcomes: list[FileOutcome], evidence_path: Path) -> RunRecord:
     return record_protect(ctx, outcomes, get_engine(ctx.policy, key_for(ctx.policy)), evidence_path)
 
 

@@ -1,4 +1,4 @@
-"""The Prefect flow on a real ephemeral server: fan-out per file, all-or-nothing."""
+"""The Prefect flow end to end through the CLI: fan-out per file, all-or-nothing."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def test_directory_input_is_mirrored(tmp_path):
     assert doc["orchestrator"].startswith("prefect:")
 
 
-def test_violation_in_one_file_publishes_none(tmp_path):
+def test_violation_in_one_file_publishes_none(tmp_path, prefect_api):
     write_demo(tmp_path / "in" / "a.parquet", rows=30, seed=1)
     write_demo(tmp_path / "in" / "b.parquet", rows=30, seed=2)
     policy = tmp_path / "p.yaml"
@@ -43,6 +43,7 @@ def test_violation_in_one_file_publishes_none(tmp_path):
             str(tmp_path / "ev"),
         ],
         tmp_path,
+        {"PREFECT_API_URL": prefect_api},  # the session's server: no second ephemeral one
     )
     assert proc.returncode == 1, proc.stderr[-2000:]
     assert "fail_on entities US_SSN left in the output" in proc.stderr

@@ -4,6 +4,7 @@ events read back through the Prefect client, for a passing and a failing run."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from uuid import UUID
 
@@ -11,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from ingestguard.completions import STATE_DIR
 from ingestguard.demo import write_demo
 from ingestguard.reports.ledger import read_records
 from tests.test_e2e import run_cli
@@ -57,18 +59,30 @@ def _read_back(url: str, evidence: dict) -> tuple:
         ArtifactFilter,
         ArtifactFilterFlowRunId,
     )
-    from prefect.events.filters import EventFilter, EventNameFilter
+    from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFilter
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     flow_run_id = UUID(evidence["orchestrator"].removeprefix("prefect:"))
+    resource = f"ingestguard.run.{evidence['run_id']}"
     with temporary_settings({PREFECT_API_URL: url}), get_client(sync_client=True) as client:
         flow_run = client.read_flow_run(flow_run_id)
         artifacts = client.read_artifacts(
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
         )
-        events = client.read_events(EventFilter(event=EventNameFilter(prefix=["ingestguard.run."])), limit=50)
-    mine = [e for e in events.events if e.resource.id == f"ingestguard.run.{evidence['run_id']}"]
-    return flow_run, {a.key: a for a in artifacts}, mine
+        # The server stores events in batches: wait for this run's (the limit only bounds a hang).
+        end = time.monotonic() + 60
+        while True:
+            page = client.read_events(
+                EventFilter(
+                    event=EventNameFilter(prefix=["ingestguard.run."]),
+                    resource=EventResourceFilter(id=[resource]),
+                ),
+                limit=10,
+            )
+            if page.events or time.monotonic() > end:
+                break
+            time.sleep(0.5)
+    return flow_run, {a.key: a for a in artifacts}, page.events
 
 
 def test_a_passing_run_is_completed_with_its_artifacts_and_event(runs: dict, prefect_api: str) -> None:
@@ -127,4 +141,7 @@ def test_a_file_that_cannot_be_scanned_fails_the_run_closed(runs: dict, prefect_
     [record] = read_records(runs["tmp"] / "unscannable" / "ev" / "ledger.jsonl")
     assert record["status"] == "failed"
     assert [e.event for e in events] == ["ingestguard.run.failed"]
-    assert not list((runs["tmp"] / "unscannable" / "out").glob("**/*.parquet"))
+    out = runs["tmp"] / "unscannable" / "out"
+    assert not list(out.glob("**/*.parquet"))
+    # The two files that were protected stay held (hidden) for the rerun.
+    assert len(list((out / STATE_DIR / "held").iterdir())) == 2

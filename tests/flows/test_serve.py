@@ -98,3 +98,36 @@ def test_serve_runs_the_folder_on_request_and_a_new_file_on_its_event(
     evidence = sorted((tmp_path / "ev").glob("*.evidence.json"))
     assert len(evidence) == 2  # one run for the folder, one for the new file
     assert {json.loads(e.read_text())["files"][0]["rows"] for e in evidence} == {120, 80}
+
+
+def test_prefect_yaml_deploys_its_two_deployments(tmp_path: Path, prefect_api: str) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    repo = Path(__file__).resolve().parents[2]
+    env = offline_env(tmp_path / "prefect") | {"PREFECT_API_URL": prefect_api}
+    prefect = str(Path(sys.executable).with_name("prefect"))
+    pool = subprocess.run(
+        [prefect, "work-pool", "create", "ingestguard", "--type", "process", "--overwrite"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert pool.returncode == 0, pool.stdout[-2000:]
+    deploy = subprocess.run(
+        [prefect, "--no-prompt", "deploy", "--all"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert deploy.returncode == 0, deploy.stdout[-3000:]
+    with temporary_settings({PREFECT_API_URL: prefect_api}), get_client(sync_client=True) as client:
+        folder = client.read_deployment_by_name("protect-dataset/guard-folder")
+        per_file = client.read_deployment_by_name("protect-dataset/guard-new-file")
+    assert [s.schedule.cron for s in folder.schedules] == ["0 * * * *"]
+    assert folder.parameters["request"]["input_path"] == "/data/landing"
+    assert folder.work_pool_name == per_file.work_pool_name == "ingestguard"
+    assert set(folder.parameter_openapi_schema["properties"]) == {"request", "execution"}

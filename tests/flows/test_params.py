@@ -37,3 +37,19 @@ def test_parameters_come_as_models_or_as_the_json_a_deployment_sends() -> None:
     schema = ProtectRequest.model_json_schema()  # what the Prefect UI builds its form from
     assert schema["required"] == ["input_path", "output_path"]
     assert set(Execution.model_json_schema()["properties"]) == {"workers", "dask_address", "timeout_seconds"}
+
+
+def test_only_io_errors_are_retried() -> None:
+    from prefect.states import Failed
+
+    from ingestguard.errors import InputError, PolicyViolation, ScanError
+    from ingestguard.flows.protect import _io_error, protect_task
+
+    assert _io_error(None, None, Failed(data=OSError(5, "Input/output error", "/data/x.parquet")))
+    for error in (
+        ScanError("x did not finish within 5 s"),
+        InputError("input has zero rows"),
+        PolicyViolation("x"),
+    ):
+        assert not _io_error(None, None, Failed(data=error))
+    assert protect_task.retries == 2 and protect_task.retry_condition_fn is _io_error

@@ -272,10 +272,7 @@ class PhoneNumberRecognizer(PatternRecognizer):
         return any(self._valid_in(text, region) for region in self.regions)
 
     def _valid_in(self, text: str, region: str) -> bool:
-        """is_valid_number for `text` read in `region`, asked only when the
-        number of digits could make a valid number there."""
-        if not _length_fits(text, region):
-            return False
+        """is_valid_number for `text` read in `region` (rphonenumbers)."""
         try:
             return rphonenumbers.is_valid_number(rphonenumbers.parse(text, region))
         except rphonenumbers.NumberParseException:
@@ -301,53 +298,6 @@ def _cuts(text: str) -> list[int]:
 
 def _trunk_layout(text: str) -> bool:
     return bool(_TRUNK_LAYOUT.fullmatch(text)) and sum(ch.isdigit() for ch in text) in _TRUNK_DIGITS
-
-
-@functools.cache
-def _region_plan(region: str) -> tuple[str, frozenset[int], re.Pattern | None, bool]:
-    """What phonenumbers' parse can do to a number read in `region`: its country
-    code, the lengths a valid national number has (in any region of that code),
-    the national prefix it strips, and whether a transform rule rewrites it."""
-    meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
-    lengths: set[int] = set()
-    for other in phonenumbers.region_codes_for_country_code(meta.country_code):
-        general = phonenumbers.PhoneMetadata.metadata_for_region(other).general_desc
-        lengths |= set(general.possible_length or ())
-    prefix = re.compile(meta.national_prefix_for_parsing) if meta.national_prefix_for_parsing else None
-    return str(meta.country_code), frozenset(lengths), prefix, bool(meta.national_prefix_transform_rule)
-
-
-def _length_fits(text: str, region: str) -> bool:
-    """False only when no national number parse could derive from `text` has a
-    length valid in `region` (is_valid_number checks the length first).
-
-    Without a leading 0 there is no international prefix (every region listed
-    dials out with 0...), so the number keeps the region's country code and its
-    national number is the digits, less a leading country code or national
-    prefix. Anything else (a leading 0 or +, a transform rule, a region with no
-    length list) is left to phonenumbers.
-    """
-    digits = "".join(ch for ch in text if ch.isdigit())
-    code, lengths, prefix, transform = _region_plan(region)
-    if not lengths or transform or not digits or digits[0] == "0" or text.lstrip("(").startswith("+"):
-        return True
-    # A leading country code and national prefix may each be stripped, in any
-    # order and more than once ("1 1 517..." read in the US): try every way.
-    seen, todo = set(), [digits]
-    while todo:
-        number = todo.pop()
-        if number in seen:
-            continue
-        seen.add(number)
-        if len(number) in lengths:
-            return True
-        if number.startswith(code):
-            todo.append(number[len(code) :])
-        m = prefix.match(number) if prefix else None
-        if m:
-            todo.append(number[m.end() :])
-            todo.extend(g for g in m.groups() if g)
-    return False
 
 
 def _parses(text: str, region: str | None, check: Callable[[phonenumbers.PhoneNumber], bool]) -> bool:

@@ -9,7 +9,14 @@ One invocation generates, with the seeded `benchmarks.generate`, three Parquet f
 
 * `structured_k20000`: N rows x 12 columns, each sensitive column drawn from K distinct values;
 * `structured_distinct`: N rows x 12 columns, every sensitive value distinct;
-* `free_text`: `customer_id` + 200-300 character `notes`, with gold spans for accuracy.
+* `free_text`: `customer_id` + 200-300 character `notes`, with gold spans for accuracy;
+* `pattern_notes`: 100,000 short notes with emails, phones, SSNs, cards and IPs beside decoys
+  (`generate.pattern_table`), for the CLI with a patterns-only policy against datafog-core
+  (`benchmarks/datafog_peer.py`), both whole processes; precision and recall are read from
+  each output file (`score_redaction`).
+
+`--datasets` picks files, `--contenders` picks contenders, `--repeat N` runs N interleaved
+rounds and reports each contender's median run.
 
 and runs every contender on the same files, each in a fresh child process
 (`python -m benchmarks.harness --child ...`) so that peak RSS is per contender. The child

@@ -16,13 +16,13 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TypeVar
 
 from pebble import ProcessExpired, ProcessPool
 
+from ingestguard.detectors.parent_death import exit_with_parent
 from ingestguard.errors import IngestGuardError, ScanError
 
 T = TypeVar("T")
@@ -64,20 +64,12 @@ def shutdown() -> None:
 
 
 def _init_worker() -> None:
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    # Pools start from task runners' threads: the parent-pid watch, not the death signal.
+    exit_with_parent(os.getppid(), forked_by_main_thread=False)
     from ingestguard import pipeline
 
     # The pool's other workers use the other cores: no NER sub-processes here.
     pipeline.MAX_NER_PROCESSES = 1
-
-
-def _exit_with_parent(parent: int) -> None:
-    """Exit as soon as the parent is gone (a SIGKILLed CLI): no orphan worker
-    goes on writing. (PR_SET_PDEATHSIG would fire when the parent's *thread*
-    that started the worker ends, which in a task runner is any task's end.)"""
-    while os.getppid() == parent:
-        time.sleep(0.2)
-    os._exit(1)
 
 
 def run(

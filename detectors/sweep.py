@@ -34,9 +34,11 @@ CONTEXT_BOOST = 0.35
 CONTEXT_BEFORE = 40
 CONTEXT_AFTER = 20
 _WORD = re.compile(r"[a-z0-9#]+")
-# Bounds of the caches (entries). A protected batch is re-scanned right after it
-# is protected, so the value cache needs to hold about one batch's distinct values.
+# Bounds of the caches. A protected batch is re-scanned right after it is
+# protected, so the value cache needs to hold about one batch's distinct values;
+# it holds at most 16 million characters of them (tens of MB), whatever their size.
 VALUE_CACHE_SIZE = 131_072
+VALUE_CACHE_CHARS = 16_000_000
 CANDIDATE_CACHE_SIZE = 65_536
 # Longer values are analyzed every time: caching them would hold large cells.
 MAX_CACHED_VALUE = 4_096
@@ -48,24 +50,36 @@ Keep = Callable[[int, int, float], bool]
 
 
 class BoundedCache:
-    """A dict that forgets its oldest entries when full (thread-safe enough for
-    a cache: a lost or repeated entry only costs a recomputation)."""
+    """A dict that forgets its oldest entries when it holds `size` entries or
+    `weight` in all (each entry weighs what `put` says; a lost or repeated entry
+    only costs a recomputation)."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, weight: int | None = None) -> None:
         self.size = size
+        self.weight = weight
         self._data: dict = {}
+        self._weights: dict = {}
+        self._held = 0
         self._lock = threading.Lock()
 
     def get(self, key: object, default: object = None) -> object:
         return self._data.get(key, default)
 
-    def put(self, key: object, value: object) -> None:
-        data = self._data
-        if len(data) >= self.size:
-            with self._lock:
-                for old in list(data)[: max(1, self.size // 4)]:
-                    data.pop(old, None)
-        data[key] = value
+    def put(self, key: object, value: object, weight: int = 0) -> None:
+        with self._lock:
+            data = self._data
+            if key in data:
+                return
+            while data and (
+                len(data) >= self.size or (self.weight is not None and self._held + weight > self.weight)
+            ):
+                for old in list(data)[: max(1, len(data) // 4)]:
+                    del data[old]
+                    self._held -= self._weights.pop(old, 0)
+            data[key] = value
+            if weight:
+                self._weights[key] = weight
+                self._held += weight
 
     def __len__(self) -> int:
         return len(self._data)
@@ -146,7 +160,7 @@ class _SweepState:
     def __init__(self, specs: Sequence[RecognizerSpec], thresholds: dict[str, float]) -> None:
         runners = [_Runner(spec, thresholds[spec.entity]) for spec in specs]
         self.runners = [r for r in runners if r.lazy is None] + [r for r in runners if r.lazy is not None]
-        self.values = BoundedCache(VALUE_CACHE_SIZE)
+        self.values = BoundedCache(VALUE_CACHE_SIZE, VALUE_CACHE_CHARS)
         self._prefilters: dict[tuple[str, ...], tuple[list[str], str]] = {}
 
     def prefilters(self, context: tuple[str, ...]) -> tuple[list[str], str]:
@@ -264,7 +278,7 @@ class PatternSweep:
             text = texts[i]
             found = state.analyze(text, ctx, [bool(m[j]) for m in masks])
             if len(text) <= MAX_CACHED_VALUE:
-                cache.put((text, ctx), tuple(found))
+                cache.put((text, ctx), tuple(found), len(text))
             if found:
                 out[int(candidates[i])] = found
         return out

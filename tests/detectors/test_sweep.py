@@ -63,6 +63,19 @@ def test_bounded_cache_forgets_its_oldest_entries() -> None:
     assert cache.get(0) is None
 
 
+def test_bounded_cache_holds_at_most_its_weight() -> None:
+    """Large cells fill the value cache by their size, not their number."""
+    cache = BoundedCache(1000, weight=100)
+    for i in range(50):
+        cache.put(i, "v", weight=30)
+    assert len(cache) <= 3
+    assert cache.get(49) == "v"
+    assert cache.get(0) is None
+    cache.put("big", "v", weight=100)
+    assert cache.get("big") == "v"
+    assert len(cache) == 1
+
+
 def test_phone_skips_only_candidates_that_cannot_change_findings() -> None:
     phone = PhoneNumberRecognizer()
     text = "SSN 501-08-5195, order 4821734, call 212-867-5309"

@@ -16,7 +16,6 @@ import rfc8785
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ingestguard.canary import CANARY_ENTITIES
 from ingestguard.detectors.entities import COUNTRY_ENTITIES, SECRET_ENTITIES, SUPPORTED_ENTITIES
 from ingestguard.detectors.linear_regex import compile_linear
 from ingestguard.errors import PolicyError
@@ -226,6 +225,12 @@ class CanarySettings(_Strict):
 
     @model_validator(mode="after")
     def _known(self) -> CanarySettings:
+        if not self.entities:
+            return self
+        # Imported here: canary.py needs pyarrow, which commands that only read a
+        # policy (`policy show`, `--help`) should not load.
+        from ingestguard.canary import CANARY_ENTITIES
+
         unknown = sorted(set(self.entities) - set(CANARY_ENTITIES))
         if unknown:
             raise ValueError(f"no canary values for {unknown[0]}; use some of {sorted(CANARY_ENTITIES)}")

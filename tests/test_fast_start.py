@@ -17,7 +17,7 @@ import pytest
 
 from ingestguard.demo import write_demo
 
-HEAVY = ("presidio_analyzer", "spacy", "onnxruntime", "prefect", "pandas", "faker")
+HEAVY = ("presidio_analyzer", "spacy", "onnxruntime", "prefect", "pandas", "faker", "pyarrow")
 KEY = "QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI="
 
 # Runs one CLI command in-process and prints its exit code and the heavy

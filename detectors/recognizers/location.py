@@ -59,8 +59,8 @@ _STOP = (
     "off|over|under|my|your|his|her|our|their|its|this|that|is|are|was|were|per|than|more|less|about"
 )
 # Edges of a postal code or a house number: not inside a longer number, word,
-# decimal, price or path.
-_NUM_START = r"(?<![\w$€£.,/\-])"
+# decimal, price or path, nor the kept tail of a masked value ("******0147").
+_NUM_START = r"(?<![\w$€£.,/\-*])"
 _NUM_END = r"(?![\w\-]|[.,/][0-9])"
 _HOUSE = r"\d{1,6}[A-Za-z]?(?:[/\-]\d{1,5}[A-Za-z]?)?"
 # The word's letters are taken whole (possessive): a shorter take would leave

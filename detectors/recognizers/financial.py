@@ -72,6 +72,14 @@ class CheckedCreditCardRecognizer(ValidatedPatternRecognizer):
         "payment",
     )
     REGEX = r"[0-9](?:[ -]?[0-9]){11,18}"
+    # A card followed by more digits ("4111111111111111 123 exp 12/27": its CVV)
+    # makes the loose pattern's longest match fail Luhn; the card's own layouts
+    # (run together, 4-4-4-4, Amex 4-6-5) still find it.
+    EXTRA_REGEXES = (
+        r"[0-9]{12,19}",
+        r"[0-9]{4}([ -])[0-9]{4}\1[0-9]{4}\1[0-9]{4}",
+        r"[0-9]{4}([ -])[0-9]{6}\1[0-9]{5}",
+    )
 
     def is_valid(self, candidate: str) -> bool:
         # One kind of separator, as printed on a card or typed into a form.

@@ -21,7 +21,9 @@ from pydantic import BaseModel, ConfigDict
 
 from ingestguard.reports.controls import ControlEvidence, control_results
 
-SCHEMA_VERSION = "2"
+# 3 added the canary and k-anonymity self-checks and per-stage throughput;
+# documents of version 2 still read (those fields are absent there).
+SCHEMA_VERSION = "3"
 SCHEMA_FILE = Path(__file__).with_name("evidence.schema.json")
 
 
@@ -119,7 +121,7 @@ class LedgerPosition(_Doc):
 
 
 class Evidence(_Doc):
-    schema_version: Literal["2"] = SCHEMA_VERSION
+    schema_version: Literal["2", "3"] = SCHEMA_VERSION
     run_id: str
     mode: Literal["protect", "scan"]
     orchestrator: str

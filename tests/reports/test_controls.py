@@ -108,7 +108,7 @@ def passing(tmp_path_factory) -> tuple[Evidence, set[str]]:
 
 def test_passing_protect_run_controls(passing):
     ev, _ = passing
-    assert ev.status == "passed" and ev.schema_version == "2"
+    assert ev.status == "passed" and ev.schema_version == "3"
     assert statuses(ev) == {
         "IG-SCAN": "satisfied",
         "IG-PROTECT": "satisfied",

@@ -85,7 +85,7 @@ def test_seal_recomputes_the_controls_from_the_document():
 
 def test_passing_run_controls_and_criteria():
     ev = make()
-    assert ev.status == "passed" and ev.failure is None and ev.schema_version == "2"
+    assert ev.status == "passed" and ev.failure is None and ev.schema_version == "3"
     controls = {c.id: c for c in ev.controls}
     assert [c.id for c in ev.controls] == [c.id for c in CATALOG]
     assert controls["IG-PROTECT"].criteria == ["P4.1", "C1.1", "CC6.1", "CC6.7", "PI1.3", "PI1.4"]
@@ -202,6 +202,19 @@ def test_staging_paths_stay_out_and_the_document_round_trips(tmp_path):
     path = ev.write(tmp_path / "e.json")
     assert "partial" not in path.read_text()
     assert Evidence.read(path) == ev
+
+
+def test_a_version_2_document_still_reads(tmp_path):
+    """Version 3 added canary, k_anonymity and per-file stages; older documents lack them."""
+    doc = make().model_dump(mode="json")
+    doc["schema_version"] = "2"
+    for name in ("canary", "k_anonymity"):
+        doc.pop(name)
+    for f in doc["files"]:
+        f.pop("stages")
+    old = Evidence.model_validate(doc)
+    assert old.schema_version == "2" and old.canary is None and old.files[0].stages == {}
+    assert make().schema_version == "3"
 
 
 def test_markdown_report_lists_columns_and_controls():

@@ -456,8 +456,9 @@ def protect_file(
     source = open_source(pair.source)
     input_sha = source.sha256()
     clock = StageClock()
-    with clock.timing("plan"):
-        plans = plans if plans is not None else plan(source, engine)
+    if plans is None:  # plans made elsewhere (the flow's plan stage, the plan cache) are not timed here
+        with clock.timing("plan"):
+            plans = plan(source, engine)
     sealed = ColumnEncryption.for_plans(plans, engine.keyring)
     canary = CanaryProbe.for_policy(engine.policy.canary, engine.detector)
     protector, batches, residual = protect_stream(

@@ -62,3 +62,20 @@ def test_the_markdown_report_shows_where_the_time_went(tmp_path, monkeypatch):
     assert "| stage | seconds | rows/s | MB/s |" in text
     for stage in ("plan", "protect", "verify", "write"):
         assert f"| {stage} | {evidence.files[0].stages[stage].seconds:.3f} |" in text
+
+
+def test_plans_made_elsewhere_are_not_timed_as_a_plan_stage(tmp_path, monkeypatch):
+    """The flow's plan task and the plan cache hand protect_file its plans: a
+    near-zero 'plan' there would claim an absurd rate."""
+    from ingestguard.io import FilePair, open_source
+    from ingestguard.pipeline import get_engine, plan, protect_file
+    from ingestguard.policy import Policy
+    from ingestguard.runs import key_for
+
+    monkeypatch.setenv("INGESTGUARD_KEY", KEY)
+    monkeypatch.setenv("INGESTGUARD_HOME", str(tmp_path / "home"))
+    src = write_demo(tmp_path / "in.parquet", rows=40)
+    engine = get_engine(Policy(), key_for(Policy()))
+    plans = plan(open_source(src), engine)
+    outcome = protect_file(FilePair(src, tmp_path / "out.parquet"), engine, plans=plans)
+    assert list(outcome.stages) == ["protect", "verify", "write"]

@@ -22,9 +22,9 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 
 from ingestguard.errors import InputError
-from ingestguard.io.paths import file_sha256, is_parquet
+from ingestguard.io.paths import check_input_file, is_parquet
 from ingestguard.io.staging import StagedSink
-from ingestguard.io.table import check_columns, take_from_stream
+from ingestguard.io.table import StreamedFile, check_columns
 
 MIN_BLOCK = 1 << 20
 
@@ -76,7 +76,7 @@ def _parse_error(exc: Exception, path: Path) -> InputError:
     )
 
 
-class CsvSource:
+class CsvSource(StreamedFile):
     """A CSV file with a header row, checked and counted at open, then streamed."""
 
     format = "csv"
@@ -84,11 +84,7 @@ class CsvSource:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.name = str(path)
-        if not path.is_file():
-            raise InputError(f"input not found: {path}")
-        size = path.stat().st_size
-        if size == 0:
-            raise InputError(f"input is an empty file (0 bytes): {path}")
+        size = check_input_file(path)
         if is_parquet(path):
             raise InputError(f"input is a Parquet file, not CSV; give it a .parquet suffix: {path}")
         # A record must fit in one block; records with line breaks may be longer
@@ -134,14 +130,6 @@ class CsvSource:
             raise InputError(
                 f"input changed or is corrupt: it no longer reads as it did at open: {self.path}"
             ) from None
-
-    def take(self, columns: Sequence[str], rows: Sequence[int]) -> pa.Table:
-        return take_from_stream(
-            self.batches(columns), pa.schema([self.schema.field(c) for c in columns]), rows
-        )
-
-    def sha256(self) -> str:
-        return file_sha256(self.path)
 
 
 class StagedCsv(StagedSink):

@@ -36,9 +36,9 @@ import pyarrow as pa
 import pyarrow.json as pj
 
 from ingestguard.errors import InputError
-from ingestguard.io.paths import file_sha256, is_parquet
+from ingestguard.io.paths import check_input_file, is_parquet
 from ingestguard.io.staging import StagedSink
-from ingestguard.io.table import check_columns, take_from_stream
+from ingestguard.io.table import StreamedFile, check_columns
 
 CHUNK_BYTES = 8 << 20
 MIN_BLOCK = 1 << 20
@@ -133,7 +133,7 @@ def _unify(schemas: list[pa.Schema], path: Path) -> pa.Schema:
     return pa.schema([f.with_type(_as_text(f.type)) for f in schema])
 
 
-class JsonLinesSource:
+class JsonLinesSource(StreamedFile):
     """A JSON lines file, surveyed at open (checks, schema, rows), then streamed."""
 
     format = "jsonl"
@@ -141,10 +141,7 @@ class JsonLinesSource:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.name = str(path)
-        if not path.is_file():
-            raise InputError(f"input not found: {path}")
-        if path.stat().st_size == 0:
-            raise InputError(f"input is an empty file (0 bytes): {path}")
+        check_input_file(path)
         if is_parquet(path):
             raise InputError(f"input is a Parquet file, not JSON lines; give it a .parquet suffix: {path}")
         schemas, rows, longest = [], 0, 0
@@ -189,14 +186,6 @@ class JsonLinesSource:
             raise InputError(
                 f"input changed or is corrupt: it no longer reads as it did at open: {self.path}"
             ) from None
-
-    def take(self, columns: Sequence[str], rows: Sequence[int]) -> pa.Table:
-        return take_from_stream(
-            self.batches(columns), pa.schema([self.schema.field(c) for c in columns]), rows
-        )
-
-    def sha256(self) -> str:
-        return file_sha256(self.path)
 
 
 def _patch(original: Any, after: Any) -> Any:

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ingestguard.errors import InputError
-from ingestguard.io.paths import file_sha256
+from ingestguard.io.paths import check_input_file, file_sha256
 from ingestguard.io.staging import StagedSink
 from ingestguard.io.table import BATCH_ROWS, check_columns, readable, readable_schema
 
@@ -22,10 +22,7 @@ class ParquetSource:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.name = str(path)
-        if not path.is_file():
-            raise InputError(f"input not found: {path}")
-        if path.stat().st_size == 0:
-            raise InputError(f"input is an empty file (0 bytes): {path}")
+        check_input_file(path)
         try:
             # pre_buffer keeps every row group it has read until the file is closed:
             # memory would grow with the input instead of staying flat.

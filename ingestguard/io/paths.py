@@ -25,6 +25,16 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def check_input_file(path: Path) -> int:
+    """The size of an input file that exists and is not empty; InputError otherwise."""
+    if not path.is_file():
+        raise InputError(f"input not found: {path}")
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError(f"input is an empty file (0 bytes): {path}")
+    return size
+
+
 def is_parquet(path: Path) -> bool:
     """Whether the file starts with Parquet's magic bytes, whatever its suffix."""
     with open(path, "rb") as fh:

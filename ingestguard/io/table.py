@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import pyarrow as pa
 
 from ingestguard.errors import InputError
+from ingestguard.io.paths import file_sha256
 
 BATCH_ROWS = 65_536
 
@@ -91,6 +93,25 @@ class TableSource:
 
     def sha256(self) -> str | None:
         return None
+
+
+class StreamedFile:
+    """What a text-format source (JSON lines, CSV) shares: it has no row groups to
+    seek, so rows are picked out of its stream; its digest is the file's."""
+
+    path: Path
+    schema: pa.Schema
+
+    def batches(self, columns: Sequence[str] | None = None) -> Iterator[pa.RecordBatch]:
+        raise NotImplementedError
+
+    def take(self, columns: Sequence[str], rows: Sequence[int]) -> pa.Table:
+        return take_from_stream(
+            self.batches(columns), pa.schema([self.schema.field(c) for c in columns]), rows
+        )
+
+    def sha256(self) -> str:
+        return file_sha256(self.path)
 
 
 def take_from_stream(batches: Iterator[pa.RecordBatch], schema: pa.Schema, rows: Sequence[int]) -> pa.Table:

@@ -91,7 +91,7 @@ def _progress(total: int, label: str) -> Progress:
 
 @app.command()
 def scan(
-    input: Annotated[str, typer.Argument(help="Parquet file, directory or glob.")],
+    input: Annotated[str, typer.Argument(help="Data file (Parquet, JSON lines or CSV), directory or glob.")],
     policy: PolicyOpt = None,
     format: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
 ) -> None:
@@ -135,7 +135,7 @@ def _print_scan_table(evidence) -> None:
 
 @app.command()
 def protect(
-    input: Annotated[str, typer.Argument(help="Parquet file, directory or glob.")],
+    input: Annotated[str, typer.Argument(help="Data file (Parquet, JSON lines or CSV), directory or glob.")],
     output: Annotated[str, typer.Argument(help="Output file, or directory (ending in /) for many inputs.")],
     policy: PolicyOpt = None,
     evidence_dir: Annotated[

@@ -76,7 +76,7 @@ def _load_policy(path: Path | None) -> tuple[Policy, str]:
     return (Policy.load(path), str(path)) if path else (Policy(), "default")
 
 
-def _progress(total: int, label: str) -> Progress:
+def _progress(label: str) -> Progress:
     return Progress(
         TextColumn(label),
         BarColumn(),
@@ -103,8 +103,9 @@ def scan(
 
         pol, source = _load_policy(policy)
         paths = list_inputs(input)[0]
+        # Opening every input first checks them all before any work (and counts rows).
         total = sum(open_source(p).num_rows for p in paths)
-        with _progress(total, "scanning") as bar:
+        with _progress("scanning") as bar:
             task = bar.add_task("scan", total=total)
             evidence = scan_paths(paths, new_run(pol, source, "none"), lambda n: bar.advance(task, n))
         if format == Format.json:
@@ -177,8 +178,10 @@ def protect(
             pairs = resolve_inputs(input, output)
             ctx = new_run(pol, source, "none")
             path = evidence_paths(Path(output), ctx.run_id, evidence_dir)
+            # Every input is opened (checked) before any is protected: a bad file
+            # stops the run before anything is created at the destination.
             total = sum(open_source(p.source).num_rows for p in pairs)
-            with _progress(total, "protecting") as bar:
+            with _progress("protecting") as bar:
                 task = bar.add_task("protect", total=total)
                 record = protect_pairs(pairs, ctx, path, lambda n: bar.advance(task, n))
             summary = {

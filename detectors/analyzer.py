@@ -12,19 +12,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import tldextract.tldextract
 
 from ingestguard.detectors.entities import NER_ENTITIES
 from ingestguard.detectors.finding import Finding, merge_overlaps
-from ingestguard.detectors.ner import NerScanner
 from ingestguard.detectors.normalize import Normalized, normalize_array
 from ingestguard.detectors.opinions import MODEL_ENTITIES
 from ingestguard.detectors.recognizers import PATTERN_RECOGNIZERS
 from ingestguard.detectors.recognizers.custom import policy_specs
 from ingestguard.detectors.sweep import PatternSweep
 from ingestguard.policy import Policy
+
+if TYPE_CHECKING:
+    from ingestguard.detectors.ner import NerScanner
 
 __all__ = ["Detector", "Finding", "merge_overlaps", "use_offline_suffix_list"]
 
@@ -57,13 +60,15 @@ class Detector:
             NER_ENTITIES | set(MODEL_ENTITIES.values()) if policy.nlp.names_model else NER_ENTITIES
         )
         ner_entities = [e for e in active if e in model_entities] if wants_names else []
-        self.ner = (
-            NerScanner(
+        self.ner: NerScanner | None = None
+        if ner_entities:
+            # Imported only by a detector that runs NER (Presidio, once a recognizer is
+            # built, brings spaCy itself in; the NER pipeline code it need not).
+            from ingestguard.detectors.ner import NerScanner
+
+            self.ner = NerScanner(
                 policy.nlp.model, ner_entities, policy.threshold_for, processes, policy.nlp.names_model
             )
-            if ner_entities
-            else None
-        )
         self.entities = [e for e in active if e in self.sweep.entities or e in ner_entities]
         self._allowed = frozenset(policy.allow_list)
 

@@ -88,26 +88,42 @@ class BoundedCache:
 class _Runner:
     """One recognizer as the sweep runs it: its regexes compiled once, its
     validation of each distinct candidate cached, and no per-match bookkeeping
-    (Presidio's explanations and timings are not used on the data path)."""
+    (Presidio's explanations and timings are not used on the data path).
+
+    The recognizer is built when a value first passes its prefilter: building
+    compiles and checks every pattern, which most recognizers of a broad policy
+    never need on a given table. What the sweep needs before that (whether the
+    recognizer finds its own spans, its context words) comes from the spec."""
 
     def __init__(self, spec: RecognizerSpec, threshold: float) -> None:
         self.spec = spec
-        self.recognizer = spec.build()
         self.threshold = threshold
-        self.name = self.recognizer.name
-        self.context = [w.lower() for w in (self.recognizer.context or ())]
-        self.lazy = getattr(self.recognizer, "find_spans", None)
-        self._lean = isinstance(self.recognizer, PatternRecognizer) and (
-            type(self.recognizer).analyze is PatternRecognizer.analyze
-        )
-        if self._lean:
-            flags = self.recognizer.global_regex_flags
-            self._patterns = [
-                (regex.compile(p.regex, flags=flags), p.score) for p in self.recognizer.patterns
-            ]
-            self._checks = BoundedCache(CANDIDATE_CACHE_SIZE)
+        self.finds_own_spans = spec.finds_own_spans
+        self._built = False
+        self._lock = threading.Lock()
+
+    def _build(self) -> None:
+        with self._lock:
+            if self._built:
+                return
+            self.recognizer = self.spec.build()
+            self.name = self.recognizer.name
+            self.context = [w.lower() for w in (self.recognizer.context or ())]
+            self.lazy = getattr(self.recognizer, "find_spans", None)
+            self._lean = isinstance(self.recognizer, PatternRecognizer) and (
+                type(self.recognizer).analyze is PatternRecognizer.analyze
+            )
+            if self._lean:
+                flags = self.recognizer.global_regex_flags
+                self._patterns = [
+                    (regex.compile(p.regex, flags=flags), p.score) for p in self.recognizer.patterns
+                ]
+                self._checks = BoundedCache(CANDIDATE_CACHE_SIZE)
+            self._built = True
 
     def spans(self, text: str, keep: Keep) -> list[Span]:
+        if not self._built:
+            self._build()
         if self.lazy is not None:
             return self.lazy(text, keep)
         if self._lean:
@@ -159,7 +175,7 @@ class _SweepState:
 
     def __init__(self, specs: Sequence[RecognizerSpec], thresholds: dict[str, float]) -> None:
         runners = [_Runner(spec, thresholds[spec.entity]) for spec in specs]
-        self.runners = [r for r in runners if r.lazy is None] + [r for r in runners if r.lazy is not None]
+        self.runners = [r for r in runners if not r.finds_own_spans] + [r for r in runners if r.finds_own_spans]
         self.values = BoundedCache(VALUE_CACHE_SIZE, VALUE_CACHE_CHARS)
         self._prefilters: dict[tuple[str, ...], tuple[list[str], str]] = {}
 
@@ -172,7 +188,7 @@ class _SweepState:
             words = set(context)
             each = [
                 r.spec.unboosted
-                if r.spec.unboosted and r.threshold > r.spec.weak_score and not words & set(r.context)
+                if r.spec.unboosted and r.threshold > r.spec.weak_score and not words & set(r.spec.context)
                 else r.spec.prefilter
                 for r in self.runners
             ]

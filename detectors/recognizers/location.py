@@ -259,6 +259,8 @@ class PostalCodeRecognizer(PatternRecognizer):
 
 
 class UsZipCodeRecognizer(PatternRecognizer):
+    CONTEXT = ["zip", "zipcode", "postal", "postcode"]
+
     def __init__(self) -> None:
         super().__init__(
             supported_entity="US_ZIP_CODE",
@@ -267,7 +269,7 @@ class UsZipCodeRecognizer(PatternRecognizer):
                 # A bare ZIP only with a context word ("ZIP 94105", a `zip` column).
                 Pattern("ZIP", r"(?<![\w.,-])\d{5}(?:-\d{4})?(?![\w.,-]\d|\w)", 0.3),
             ],
-            context=["zip", "zipcode", "postal", "postcode"],
+            context=self.CONTEXT,
             global_regex_flags=0,
             name="UsZipCodeRecognizer",
         )

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from presidio_analyzer import EntityRecognizer
+if TYPE_CHECKING:
+    from presidio_analyzer import EntityRecognizer
 
 
 @dataclass(frozen=True)
@@ -24,3 +26,17 @@ class RecognizerSpec:
     # not all reach Python.
     unboosted: str | None = None
     weak_score: float = 0.0
+
+    @property
+    def context(self) -> tuple[str, ...]:
+        """The recognizer's context words, lower-cased, without building it: the
+        CONTEXT of the class `build` names, where Presidio's recognizers and ours
+        keep them (empty for a factory function, as custom specs use). The sweep
+        picks a column's prefilter from them before any value needs the recognizer."""
+        return tuple(w.lower() for w in getattr(self.build, "CONTEXT", None) or ())
+
+    @property
+    def finds_own_spans(self) -> bool:
+        """Whether the recognizer has `find_spans` (it then runs after the others,
+        so it can skip candidates inside their surer findings)."""
+        return hasattr(self.build, "find_spans")

@@ -112,3 +112,26 @@ def test_sweep_findings_equal_recognizer_findings_on_mixed_notes() -> None:
                 for r in recognizer.analyze(text, [entity], None)
             )
             assert got.get(row, []) == expected, (entity, row)
+
+
+def test_a_recognizer_is_built_when_a_value_first_passes_its_prefilter() -> None:
+    specs = [PATTERN_RECOGNIZERS[e] for e in ("PHONE_NUMBER", "US_SSN", "IBAN_CODE")]
+    sweep = PatternSweep(specs, {"PHONE_NUMBER": 0.4, "US_SSN": 0.5, "IBAN_CODE": 0.5})
+    built = lambda: {r.spec.entity for r in sweep._state.runners if r._built}  # noqa: E731
+    assert built() == set()
+    assert sweep.find(pa.array(["no digits here"], pa.large_string())) == {}
+    assert built() == set()
+    found = _spans(sweep.find(pa.array(["SSN 078-05-1120"], pa.large_string())))
+    assert found == {0: [("US_SSN", 4, 15, 1.0)]}
+    # the SSN passes the phone prefilter too (seven digits); no IBAN prefilter hit
+    assert built() == {"US_SSN", "PHONE_NUMBER"}
+
+
+def test_specs_know_their_recognizers_context_and_kind_without_building_them() -> None:
+    """The sweep picks prefilters and the order of recognizers from the spec
+    before building; the built recognizer must agree."""
+    for entity, spec in PATTERN_RECOGNIZERS.items():
+        recognizer = spec.build()
+        assert spec.context == tuple(w.lower() for w in recognizer.context or ()), entity
+        assert spec.finds_own_spans == hasattr(recognizer, "find_spans"), entity
+    assert "zip" in PATTERN_RECOGNIZERS["US_ZIP_CODE"].context

@@ -24,7 +24,7 @@ from ingestguard.canary import CanaryProbe
 from ingestguard.column_encryption import ColumnEncryption, passed_through
 from ingestguard.detectors.analyzer import Detector, Finding, merge_overlaps
 from ingestguard.detectors.columns import ColumnClass, ColumnPlan, flat_plans, is_text, plan_columns
-from ingestguard.detectors.text import count_entities, scan_text_column
+from ingestguard.detectors.text import DistinctValues, count_entities, scan_text_column
 from ingestguard.errors import InputError, PolicyError, ScanError
 from ingestguard.io import (
     FilePair,
@@ -207,9 +207,14 @@ class BatchProtector:
             if p.column_class in (ColumnClass.ENTITY, ColumnClass.FORCED)
             and p.action not in (Action.KEEP, Action.DROP_COLUMN, Action.SHIFT_DATES)
         }
+        # The last batch's output columns whose distinct values protecting them made,
+        # by name, for the re-scan (residual_scan's `known`). Top-level columns only:
+        # the re-scan reads a nested or JSON leaf back out of the rebuilt column.
+        self.outputs: dict[str, DistinctValues] = {}
 
     def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         arrays = []
+        self.outputs = {}
         for p, array in zip(self.plans, batch.columns, strict=True):
             if p.action == Action.DROP_COLUMN:
                 continue
@@ -220,12 +225,12 @@ class BatchProtector:
             elif p.column_class == ColumnClass.JSON:
                 arrays.append(self._leaf(p, array, p.name))
             elif p.name in self._column_transformers:
-                arrays.append(self._whole_column(p, array))
+                arrays.append(self._whole_column(p, array, top_level=True))
             elif p.column_class == ColumnClass.FREE_TEXT:
                 arrays.append(self._text(p, array, batch, self.engine.detector))
             elif p.column_class in (ColumnClass.CLEAN, ColumnClass.EMPTY):
                 # A sample can miss rare values: sweep every value for patterns.
-                arrays.append(self._text(p, array, None, self.engine.patterns))
+                arrays.append(self._text(p, array, None, self.engine.patterns, top_level=True))
             else:
                 if p.column_class == ColumnClass.ENTITY:  # action keep: counted as scan counts it
                     self.counters[p.name].findings[p.entity] += len(array) - array.null_count
@@ -271,7 +276,8 @@ class BatchProtector:
         out = docs.rebuild(lambda path, strings: self._leaf(plans.get(path, other), strings, column))
         return text if out == docs.texts else pa.array(out, pa.large_string()).cast(text.type)
 
-    def _whole_column(self, p: ColumnPlan, array: pa.Array) -> pa.Array:
+    def _whole_column(self, p: ColumnPlan, array: pa.Array, top_level: bool = False) -> pa.Array:
+        """`top_level`: the output is a column of the batch; its distinct values are kept in `outputs`."""
         present = len(array) - array.null_count
         counts = ColumnCounters(values_transformed=present)
         if p.entity:
@@ -279,7 +285,10 @@ class BatchProtector:
         self.counters[p.name] += counts
         if not is_text(array.type):  # forced redact on a non-text column
             return pa.nulls(len(array), array.type)
-        return self._column_transformers[p.name](array)
+        replaced, indices = self._column_transformers[p.name].distinct(array)
+        if top_level:
+            self.outputs[p.name] = DistinctValues(replaced, indices)
+        return pc.take(replaced, indices).cast(array.type)
 
     def _shift_dates(self, p: ColumnPlan, array: pa.Array, batch: pa.RecordBatch) -> pa.Array:
         present = len(array) - array.null_count
@@ -292,14 +301,23 @@ class BatchProtector:
         return shift.apply_rows(array, subjects, p.entity or "DATE_TIME").cast(array.type)
 
     def _text(
-        self, p: ColumnPlan, array: pa.Array, batch: pa.RecordBatch | None, detector: Detector
+        self,
+        p: ColumnPlan,
+        array: pa.Array,
+        batch: pa.RecordBatch | None,
+        detector: Detector,
+        top_level: bool = False,
     ) -> pa.Array:
         """Detect-then-replace once per distinct text; with `batch`, also per row where
-        the row's own entity values (its name, its email) occur in its text."""
+        the row's own entity values (its name, its email) occur in its text.
+        `top_level`: the output is a column of the batch; when it passes through
+        unchanged, its distinct values and this detector's findings are kept in `outputs`."""
         if self.canary and detector is self.engine.detector:
             self.canary.probe(array)
         scan = scan_text_column(array, detector)
         if batch is None and not scan.found_any():
+            if top_level:
+                self.outputs[p.name] = DistinctValues(scan.dictionary, scan.indices, scan.findings)
             return array
         policy, transforms = self.engine.policy, self.engine.transforms
         replaced = [
@@ -368,15 +386,23 @@ def _subject_column(policy: Policy, schema: pa.Schema) -> str:
 
 
 def residual_scan(
-    batch: pa.RecordBatch, patterns: Detector, encrypted: dict[str, str] | None = None
+    batch: pa.RecordBatch,
+    patterns: Detector,
+    encrypted: dict[str, str] | None = None,
+    known: dict[str, DistinctValues] | None = None,
 ) -> dict[str, Counter]:
     """Re-scan every distinct string value of a protected batch with the pattern recognizers.
 
     `encrypted`: entity columns format-preservingly encrypted or date-shifted, with
     their entity type. Their values keep that entity's shape by design; only that
     entity is not counted there (any other one still is).
+    `known`: the distinct values of some of the batch's columns, by name, as protecting
+    them made them (`BatchProtector.outputs`); those columns are not encoded again,
+    and where `patterns` already scanned the values unchanged, its findings count.
     """
-    found: dict[str, Counter] = {}
+    known = known or {}
+    paths: list[str] = []
+    leaves: list[DistinctValues] = []
     for name, column in zip(batch.schema.names, batch.columns, strict=True):
         for path, array in text_leaves(column, name):
             if array.null_count == len(array):
@@ -385,11 +411,16 @@ def residual_scan(
                 array = as_text(array, path, name)
             except ScanError:
                 continue  # bytes a protected column cannot hold: a skipped column, left as the policy says
-            counts = count_entities(array, patterns)
-            if encrypted and path in encrypted:
-                counts.pop(encrypted[path], None)
-            if counts:
-                found[path] = Counter(counts)
+            # Only a flat column is its own leaf (path == name); nested leaves are read here.
+            values = known.get(name) if path == name else None
+            paths.append(path)
+            leaves.append(values or DistinctValues.of(array))
+    found: dict[str, Counter] = {}
+    for path, counts in zip(paths, count_entities(leaves, patterns), strict=True):
+        if encrypted and path in encrypted:
+            counts.pop(encrypted[path], None)
+        if counts:
+            found[path] = Counter(counts)
     return found
 
 
@@ -426,7 +457,7 @@ def protect_stream(
                 out = protector(batch)
             scanned = out.drop_columns(list(sealed)) if sealed else out
             with clock.timing("verify"):
-                found = residual_scan(scanned, engine.patterns, encrypted)
+                found = residual_scan(scanned, engine.patterns, encrypted, protector.outputs)
             for column, counts in found.items():
                 residual[column] = residual.get(column, Counter()) + counts
             if progress:

@@ -28,15 +28,20 @@ class ColumnTransformer:
         self._batches = 0
 
     def __call__(self, array: pa.Array) -> pa.Array:
-        original_type = array.type
-        if not pa.types.is_dictionary(original_type):
-            array = pc.dictionary_encode(array)
-        values = array.dictionary.cast(pa.large_string())
+        replaced, indices = self.distinct(array)
+        return pc.take(replaced, indices).cast(array.type)
+
+    def distinct(self, array: pa.Array) -> tuple[pa.Array, pa.Array]:
+        """The transformed distinct values and each row's index into them: the
+        output is their `take`, and a re-scan of the output can read the few
+        distinct values instead of encoding the whole column again."""
+        encoded = array if pa.types.is_dictionary(array.type) else pc.dictionary_encode(array)
+        values = encoded.dictionary.cast(pa.large_string())
         if isinstance(self.transform, Pseudonymize):
             replaced = pa.array(self._pseudonyms(values.to_pylist()), pa.large_string())
         else:
             replaced = self.transform.apply_array(values, self.entity)
-        return pc.take(replaced, array.indices).cast(original_type)
+        return replaced, encoded.indices
 
     def _pseudonyms(self, values: list[str]) -> list[str]:
         """Computed for values not seen before; the cache stops growing when full,

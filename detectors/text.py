@@ -47,12 +47,15 @@ class DistinctValues:
     The step that made a column often holds these already (a whole-column
     transform, a sweep that changed nothing); handing them on spares the
     re-scan encoding the column again. `findings`: the verifying detector's
-    findings per value, when that same detector already made them.
+    findings per value, when that same detector already made them. `repeats`:
+    the dictionary may hold a value more than once (a transform's outputs:
+    replace and redact make one value of many, masks collide).
     """
 
     dictionary: pa.Array
     indices: pa.Array
     findings: list[Sequence[Finding]] | None = None
+    repeats: bool = False
 
     @classmethod
     def of(cls, array: pa.Array) -> DistinctValues:
@@ -65,6 +68,13 @@ def _used(values: DistinctValues) -> tuple[pa.Array, np.ndarray]:
     dictionary = values.dictionary.cast(pa.large_string())
     valid = values.indices.drop_null().to_numpy(zero_copy_only=False)
     rows_per_value = np.bincount(valid, minlength=len(dictionary))
+    if values.repeats:
+        # Equal values folded into one, with their rows: encoding is cheaper than scanning.
+        encoded = pc.dictionary_encode(dictionary)
+        present = encoded.indices.is_valid().to_numpy(zero_copy_only=False)
+        codes = encoded.indices.fill_null(0).to_numpy(zero_copy_only=False)[present]
+        folded = np.bincount(codes, weights=rows_per_value[present], minlength=len(encoded.dictionary))
+        dictionary, rows_per_value = encoded.dictionary, folded.astype(np.int64)
     # A dictionary may carry values no row uses (sliced or filtered input): skip them.
     if len(dictionary) and not rows_per_value.all():
         dictionary = pc.if_else(pa.array(rows_per_value > 0), dictionary, pa.scalar(None, pa.large_string()))

@@ -287,7 +287,7 @@ class BatchProtector:
             return pa.nulls(len(array), array.type)
         replaced, indices = self._column_transformers[p.name].distinct(array)
         if top_level:
-            self.outputs[p.name] = DistinctValues(replaced, indices)
+            self.outputs[p.name] = DistinctValues(replaced, indices, repeats=True)
         return pc.take(replaced, indices).cast(array.type)
 
     def _shift_dates(self, p: ColumnPlan, array: pa.Array, batch: pa.RecordBatch) -> pa.Array:

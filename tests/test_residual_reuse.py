@@ -24,6 +24,7 @@ from ingestguard.transforms.actions import Transform
 
 KEY = _make_key(bytes(range(32)), source="test")
 ROWS = 300
+LEFT = "left.behind@example.net"
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +38,10 @@ def engine() -> Engine:
 
 
 class Leaky(Transform):
-    """Masks every value except those starting with 'keep', which it leaves as they
-    are; its output comes back in `dtype` (a transform need not return strings)."""
+    """Leaves values starting with 'keep' as they are, replaces those starting with
+    'user2' with one fixed address, redacts those starting with 'user1' and masks the
+    rest to one value, so outputs repeat as replace, redact and masks make them; the
+    output comes back in `dtype` (a transform need not return strings)."""
 
     name = Action.MASK
 
@@ -48,7 +51,9 @@ class Leaky(Transform):
 
     def apply_array(self, values: pa.Array, entity: str) -> pa.Array:
         self.calls += 1
-        out = pc.if_else(pc.starts_with(values, "keep"), values, pa.scalar("***", values.type))
+        hidden = pc.if_else(pc.starts_with(values, "user1"), pa.scalar(None, values.type), "***")
+        hidden = pc.if_else(pc.starts_with(values, "user2"), LEFT, hidden)
+        out = pc.if_else(pc.starts_with(values, "keep"), values, hidden)
         if pa.types.is_dictionary(self.dtype):
             return out.dictionary_encode()
         return out.cast(self.dtype)
@@ -62,8 +67,15 @@ def _emails() -> list[str | None]:
     ]
 
 
+def _expected(email: str | None) -> str | None:
+    """What `Leaky` makes of one value."""
+    if email is None or email.startswith("keep"):
+        return email
+    return None if email.startswith("user1") else LEFT if email.startswith("user2") else "***"
+
+
 def _left_behind(emails: list[str | None]) -> int:
-    return sum(1 for e in emails if e and e.startswith("keep"))
+    return sum(1 for e in emails if e and e.startswith(("keep", "user2")))
 
 
 def _protector(
@@ -94,12 +106,10 @@ def test_a_left_behind_value_is_counted_per_row(
     out = protector(batch)
     assert leaky.calls == 1
     assert out.column("email").type == column_type
-    assert out.column("email").to_pylist() == [
-        e if e is None or e.startswith("keep") else "***" for e in emails
-    ]
+    assert out.column("email").to_pylist() == [_expected(e) for e in emails]
     assert set(protector.outputs) == {"email", "status"}  # the re-scan reads these without encoding
     expected = {"email": Counter({"EMAIL_ADDRESS": _left_behind(emails)})}
-    assert expected["email"]["EMAIL_ADDRESS"] == 90  # every third row, less the nulls
+    assert expected["email"]["EMAIL_ADDRESS"] == 90 + 17  # every third row and the user2 rows, less nulls
     assert residual_scan(out, engine.patterns, known=protector.outputs) == expected
     assert residual_scan(out, engine.patterns) == expected  # the same as encoding the output afresh
 

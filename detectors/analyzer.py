@@ -106,7 +106,8 @@ class Detector:
             copy = copies.get(row)
             if copy is not None:
                 findings = [_in_original(f, copy) for f in findings]
-            out[row] = merge_overlaps(findings)
+            # Most texts hold one finding: nothing to merge.
+            out[row] = merge_overlaps(findings) if len(findings) > 1 else findings
         return out
 
 

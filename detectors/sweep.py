@@ -108,7 +108,7 @@ class _Runner:
                 return
             self.recognizer = self.spec.build()
             self.name = self.recognizer.name
-            self.context = [w.lower() for w in (self.recognizer.context or ())]
+            self.context = frozenset(w.lower() for w in (self.recognizer.context or ()))
             self.lazy = getattr(self.recognizer, "find_spans", None)
             self._lean = isinstance(self.recognizer, PatternRecognizer) and (
                 type(self.recognizer).analyze is PatternRecognizer.analyze
@@ -287,12 +287,13 @@ class PatternSweep:
         if not todo:
             return out
         rest = subset.take(pa.array(todo)) if len(todo) < len(texts) else subset
-        masks = [
-            pc.match_substring_regex(rest, p).fill_null(False).to_numpy(zero_copy_only=False) for p in each
-        ]
-        for j, i in enumerate(todo):
+        # Which runners' prefilters each value passed, as one row of bools per value.
+        hits = np.column_stack(
+            [pc.match_substring_regex(rest, p).fill_null(False).to_numpy(zero_copy_only=False) for p in each]
+        ).tolist()
+        for i, hit in zip(todo, hits, strict=True):
             text = texts[i]
-            found = state.analyze(text, ctx, [bool(m[j]) for m in masks])
+            found = state.analyze(text, ctx, hit)
             if len(text) <= MAX_CACHED_VALUE:
                 cache.put((text, ctx), tuple(found), len(text))
             if found:
@@ -301,20 +302,20 @@ class PatternSweep:
 
 
 def _near_context(
-    text: str, start: int, end: int, words: Sequence[str] | None, column_words: Sequence[str]
+    text: str, start: int, end: int, words: frozenset[str], column_words: Sequence[str]
 ) -> bool:
     """A context word within a few words before the finding (or just after),
-    or in the column's name: Presidio's context rule, made cheap."""
+    or in the column's name: Presidio's context rule, made cheap. `words` are
+    lower case."""
     if not words:
         return False
-    wanted = {w.lower() for w in words}
-    if wanted & set(column_words):
+    if not words.isdisjoint(column_words):
         return True
     window = text[max(0, start - CONTEXT_BEFORE) : start] + " " + text[end : end + CONTEXT_AFTER]
-    near = set(_WORD.findall(window.lower()))
     # Plurals count ("ZIPs 10001 and 30301", "phones: ...").
-    near |= {w[:-1] for w in near if w.endswith("s")}
-    return bool(wanted & near)
+    return any(
+        w in words or (w[-1] == "s" and w[:-1] in words) for w in _WORD.findall(window.lower())
+    )
 
 
 def _true_positions(mask: pa.Array) -> np.ndarray:

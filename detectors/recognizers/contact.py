@@ -115,10 +115,12 @@ class CheckedEmailRecognizer(EmailRecognizer):
 
     def __init__(self) -> None:
         super().__init__(context=self.CONTEXT, name="CheckedEmailRecognizer")
+        # Addresses are mostly distinct, their domains are not: look each up once.
+        self._known_suffix = functools.lru_cache(maxsize=65_536)(super().validate_result)
 
     def validate_result(self, pattern_text: str) -> bool | None:
         # The domain alone: a local part in another script confuses the suffix lookup.
-        return True if super().validate_result(pattern_text.rsplit("@", 1)[-1]) else None
+        return True if self._known_suffix(pattern_text.rsplit("@", 1)[-1]) else None
 
 
 class PhoneNumberRecognizer(PatternRecognizer):
@@ -266,7 +268,7 @@ class PhoneNumberRecognizer(PatternRecognizer):
             # (what phonenumbers' is_possible_number checks for +1).
             return True
         if _trunk_layout(text) or (
-            _GROUPED_DIGITS.fullmatch(text) and sum(ch.isdigit() for ch in text) in _GROUPED_DIGIT_COUNT
+            _GROUPED_DIGITS.fullmatch(text) and sum(map(str.isdigit, text)) in _GROUPED_DIGIT_COUNT
         ):
             return True
         return any(self._valid_in(text, region) for region in self.regions)
@@ -282,7 +284,7 @@ class PhoneNumberRecognizer(PatternRecognizer):
 def _plausible(text: str) -> bool:
     """The cheap rejections: too few digits, an IPv4 address, a date, a version."""
     if (
-        sum(ch.isdigit() for ch in text) < MIN_DIGITS
+        sum(map(str.isdigit, text)) < MIN_DIGITS
         or _IPV4_SHAPE.fullmatch(text)
         or _DATE_SHAPE.search(text)
     ):
@@ -297,7 +299,7 @@ def _cuts(text: str) -> list[int]:
 
 
 def _trunk_layout(text: str) -> bool:
-    return bool(_TRUNK_LAYOUT.fullmatch(text)) and sum(ch.isdigit() for ch in text) in _TRUNK_DIGITS
+    return bool(_TRUNK_LAYOUT.fullmatch(text)) and sum(map(str.isdigit, text)) in _TRUNK_DIGITS
 
 
 def _parses(text: str, region: str | None, check: Callable[[phonenumbers.PhoneNumber], bool]) -> bool:

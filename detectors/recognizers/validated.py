@@ -56,7 +56,7 @@ class ValidatedPatternRecognizer(PatternRecognizer):
 
 
 def digits(text: str) -> str:
-    return "".join(ch for ch in text if ch.isdigit())
+    return "".join(filter(str.isdigit, text))
 
 
 def has_separator(text: str) -> bool:

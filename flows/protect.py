@@ -10,6 +10,7 @@ pool per Dask worker), so a timeout stops the work for real.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
@@ -23,6 +24,7 @@ from ingestguard.completions import state_dir
 from ingestguard.errors import InputError
 from ingestguard.flows.artifacts import publish
 from ingestguard.io import FilePair, resolve_inputs
+from ingestguard.parts import PART_ROWS, row_ranges
 from ingestguard.pipeline import FileOutcome, get_engine
 from ingestguard.runs import (
     RunContext,
@@ -36,7 +38,17 @@ from ingestguard.runs import (
     record_protect,
     stopped,
 )
-from ingestguard.stages import FileJob, check_held, load_policy, plan_in_worker, protect_in_worker
+from ingestguard.stages import (
+    FileJob,
+    PartJob,
+    check_held,
+    discard_parts,
+    load_policy,
+    merge_in_worker,
+    part_in_worker,
+    plan_in_worker,
+    protect_in_worker,
+)
 from ingestguard.workers import default_workers
 
 
@@ -61,7 +73,13 @@ class Execution(BaseModel):
         None, description="tcp://HOST:PORT of an existing Dask scheduler; the protect work runs there."
     )
     timeout_seconds: float | None = Field(
-        None, gt=0, description="Per-file limit: past it the worker is stopped and the run fails."
+        None, gt=0, description="Per-task limit: past it the worker is stopped and the run fails."
+    )
+    part_rows: int | None = Field(
+        None,
+        ge=1,
+        description=f"Rows per protect task for a large Parquet file (default {PART_ROWS:,}); "
+        "a smaller file is one task.",
     )
 
 
@@ -122,6 +140,16 @@ def protect_task(job: FileJob, execution: Execution) -> dict:
     return protect_in_worker(job, _slots(execution), execution.timeout_seconds)
 
 
+@task(name="protect-part", **_IO, **_QUIET)
+def protect_part_task(part: PartJob, execution: Execution) -> dict:
+    return part_in_worker(part, _slots(execution), execution.timeout_seconds)
+
+
+@task(name="merge", **_IO, **_QUIET)
+def merge_task(job: FileJob, input_sha256: str, parts: list[dict], execution: Execution) -> dict:
+    return merge_in_worker(job, input_sha256, parts, _slots(execution), execution.timeout_seconds)
+
+
 @task(name="verify", **_IO, **_QUIET)
 def verify_task(outcomes: list[FileOutcome]) -> dict:
     return check_held(outcomes)
@@ -176,11 +204,8 @@ def protect_dataset(request: ProtectRequest, execution: Execution | None = None)
         logger.info("run %s: %d of %d plans from the cache", ctx.run_id, cached, len(jobs))
         # Files whose plan failed are not protected; the others are, so the evidence
         # names exactly what could not be scanned and a rerun finds the rest done.
-        futures = [
-            runner.submit(protect_task, a) if isinstance(p, dict) else p
-            for a, p in zip(args, planned, strict=True)
-        ]
-        results = [f if isinstance(f, BaseException) else f.result(raise_on_failure=False) for f in futures]
+        futures = [_submit_protect(runner, a, p, execution) for a, p in zip(args, planned, strict=True)]
+        results = [_result(f) for f in [_submit_merge(runner, f, execution) for f in futures]]
     done = [FileOutcome.from_dict(r["outcome"]) for r in results if isinstance(r, dict) and "outcome" in r]
     errors = [r for r in results if isinstance(r, BaseException)]
     if errors:
@@ -202,6 +227,57 @@ def protect_dataset(request: ProtectRequest, execution: Execution | None = None)
         "reused": reused,
         "rows": sum(o.rows for o in done),
     }
+
+
+@dataclass
+class _Parted:
+    """A large file's part tasks, and the job and digest its merge needs."""
+
+    job: FileJob
+    input_sha256: str
+    parts: list
+
+
+def _submit_protect(runner, args: dict, planned: object, execution: Execution) -> object:
+    """One protect task for the file, or one per range of rows of a large
+    Parquet file (ingestguard.parts); a failed plan is passed on as it is."""
+    if not isinstance(planned, dict):
+        return planned
+    job = args["job"]
+    ranges = row_ranges(planned["rows"], execution.part_rows or PART_ROWS) if planned["divisible"] else []
+    if len(ranges) < 2:
+        return runner.submit(protect_task, args)
+    sha = planned["input_sha256"]
+    get_run_logger().info("%s: %d rows in %d parts", job.source, planned["rows"], len(ranges))
+    parts = [
+        runner.submit(protect_part_task, {"part": PartJob(job, sha, start, stop), "execution": execution})
+        for start, stop in ranges
+    ]
+    return _Parted(job, sha, parts)
+
+
+def _submit_merge(runner, submitted: object, execution: Execution) -> object:
+    """The merge of a large file once its parts are done (other files' tasks go
+    on meanwhile); if a part failed, its first error, and the others' parts go."""
+    if not isinstance(submitted, _Parted):
+        return submitted
+    got = [f.result(raise_on_failure=False) for f in submitted.parts]
+    failed = [g for g in got if isinstance(g, BaseException)]
+    if failed:
+        discard_parts([g for g in got if isinstance(g, dict)])
+        return failed[0]
+    args = {
+        "job": submitted.job,
+        "input_sha256": submitted.input_sha256,
+        "parts": got,
+        "execution": execution,
+    }
+    return runner.submit(merge_task, args)
+
+
+def _result(submitted: object) -> object:
+    """A task's result, or its error (a failed task, a failed plan or part)."""
+    return submitted if isinstance(submitted, BaseException) else submitted.result(raise_on_failure=False)
 
 
 def _stopped(ctx, done, jobs, results, error, evidence_path, key) -> NoReturn:

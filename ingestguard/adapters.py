@@ -174,7 +174,7 @@ class StreamRun:
             input=self.name,
             input_sha256=self._in.hexdigest(),
             rows=self._in.rows,
-            columns=describe_columns(self._plans, self._protector),
+            columns=describe_columns(self._plans, self._protector.counters),
             residual={c: dict(sorted(v.items())) for c, v in self._residual.items()},
             output=self.name,
             output_sha256=self._out.hexdigest(),

@@ -157,19 +157,24 @@ def protect(
     timeout: Annotated[
         float | None,
         typer.Option(
-            "--timeout", min=0.001, help="Seconds per file; past it the worker is stopped, the run fails."
+            "--timeout", min=0.001, help="Seconds per task; past it the worker is stopped, the run fails."
         ),
+    ] = None,
+    part_rows: Annotated[
+        int | None,
+        typer.Option("--part-rows", min=1, help="Rows per task for a large Parquet file (default 524,288)."),
     ] = None,
 ) -> None:
     """Protect a dataset and write its evidence; outputs appear only if the run passes.
     Running the same command again after a crash skips the files already done."""
     with _errors():
         pol, source = _load_policy(policy)
-        if no_orchestrator and (workers or dask_address or timeout):
+        if no_orchestrator and (workers or dask_address or timeout or part_rows):
             from ingestguard.errors import InputError
 
             raise InputError(
-                "--workers, --dask-address and --timeout run through the orchestrator; drop --no-orchestrator"
+                "--workers, --dask-address, --timeout and --part-rows run through the orchestrator; "
+                "drop --no-orchestrator"
             )
         if no_orchestrator:
             from ingestguard.io import open_source, resolve_inputs
@@ -199,7 +204,9 @@ def protect(
                 policy_path=str(policy) if policy else None,
                 evidence_dir=str(evidence_dir) if evidence_dir else None,
             )
-            execution = Execution(workers=workers, dask_address=dask_address, timeout_seconds=timeout)
+            execution = Execution(
+                workers=workers, dask_address=dask_address, timeout_seconds=timeout, part_rows=part_rows
+            )
             summary = protect_dataset(request, execution)
         key = summary["key"]
         if key and key.get("generated"):

@@ -467,14 +467,15 @@ def protect_stream(
     return protector, run(), residual
 
 
-def describe_columns(plans: list[ColumnPlan], protector: BatchProtector | None) -> list[dict]:
-    """Evidence entries; a nested column is reported leaf by leaf, named by path."""
+def describe_columns(plans: list[ColumnPlan], counters: dict[str, ColumnCounters] | None) -> list[dict]:
+    """Evidence entries, from a protector's (or a file's merged) per-column
+    counters; a nested column is reported leaf by leaf, named by path."""
     columns = []
     for p in flat_plans(plans):
         entry = p.to_evidence()
-        counters = protector.counters[p.name] if protector else ColumnCounters()
-        entry["findings"] = dict(sorted(counters.findings.items()))
-        entry["values_transformed"] = counters.values_transformed
+        counted = counters[p.name] if counters else ColumnCounters()
+        entry["findings"] = dict(sorted(counted.findings.items()))
+        entry["values_transformed"] = counted.values_transformed
         columns.append(entry)
     return columns
 
@@ -510,7 +511,7 @@ def protect_file(
     if file_sha256(pair.source) != input_sha:
         discard_staged(sink.staging)
         raise InputError(f"input changed while it was being protected: {pair.source}")
-    columns = describe_columns(plans, protector)
+    columns = describe_columns(plans, protector.counters)
     log.debug(
         "protected %s: %d rows, %d values transformed, stages %s",
         pair.source,
@@ -546,7 +547,7 @@ def protect_table(table: pa.Table, engine: Engine, name: str = "<table>") -> tup
         input=name,
         input_sha256=None,
         rows=table.num_rows,
-        columns=describe_columns(plans, protector),
+        columns=describe_columns(plans, protector.counters),
         residual={c: dict(sorted(v.items())) for c, v in residual.items()},
         output=name,
         output_rows=out.num_rows,

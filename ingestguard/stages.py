@@ -16,7 +16,8 @@ from pathlib import Path
 from ingestguard.completions import Completions, completion_key
 from ingestguard.detectors.columns import ColumnPlan
 from ingestguard.errors import IngestGuardError, InputError, ScanError
-from ingestguard.io import FilePair, FileSource, file_sha256, open_source, remove_stale
+from ingestguard.io import FilePair, FileSource, discard_staged, file_sha256, open_source, remove_stale
+from ingestguard.parts import PartOutcome, divisible, merge_parts, protect_part
 from ingestguard.pipeline import Engine, FileOutcome, get_engine, plan, protect_file
 from ingestguard.plan_cache import PlanCache, detector_version, plan_key
 from ingestguard.policy import Policy
@@ -62,13 +63,35 @@ def _plans(
 
 def plan_file(job: FileJob) -> dict:
     """Classify the file's columns, or take the plan cached for the same bytes,
-    policy and detectors. Returns counts and digests."""
+    policy and detectors. Returns counts and digests, and whether the file may
+    be protected in parts (a large Parquet file no earlier run completed)."""
     with _typed(job.source):
         engine = _engine(job)
         source = open_source(Path(job.source))
         sha = source.sha256()
         plans, cached = _plans(source, sha, engine, Path(job.state_dir))
-        return {"input": job.source, "input_sha256": sha, "columns": len(plans), "cached": cached}
+        completions, key = _completions(job, engine, sha)
+        divides = divisible(source, plans, engine) and completions.find(key, job.pair) is None
+        return {
+            "input": job.source,
+            "input_sha256": sha,
+            "columns": len(plans),
+            "cached": cached,
+            "rows": source.num_rows,
+            "divisible": divides,
+        }
+
+
+def _completions(job: FileJob, engine: Engine, input_sha256: str) -> tuple[Completions, str]:
+    """The run's completion records and this file's key among them."""
+    key = completion_key(
+        input_sha256,
+        job.pair.destination,
+        engine.policy.sha256(),
+        engine.key_evidence(),
+        detector_version(engine.detector.model_info()),
+    )
+    return Completions(Path(job.state_dir)), key
 
 
 def protect_one(job: FileJob) -> dict:
@@ -78,14 +101,7 @@ def protect_one(job: FileJob) -> dict:
         engine = _engine(job)
         pair, state = job.pair, Path(job.state_dir)
         sha = file_sha256(pair.source)
-        completions = Completions(state)
-        key = completion_key(
-            sha,
-            pair.destination,
-            engine.policy.sha256(),
-            engine.key_evidence(),
-            detector_version(engine.detector.model_info()),
-        )
+        completions, key = _completions(job, engine, sha)
         done = completions.find(key, pair)
         if done is not None:
             return {"outcome": done.to_dict(), "reused": True}
@@ -97,6 +113,67 @@ def protect_one(job: FileJob) -> dict:
                 Path(outcome.staging).unlink(missing_ok=True)
             raise InputError(f"input changed while it was being protected: {pair.source}")
         return {"outcome": completions.keep(key, outcome).to_dict(), "reused": False}
+
+
+@dataclass(frozen=True)
+class PartJob:
+    """Rows start..stop of a large file (ingestguard.parts), planned with the
+    input digest `input_sha256`: paths, numbers and a digest only."""
+
+    file: FileJob
+    input_sha256: str
+    start: int
+    stop: int
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.file.state_dir) / "parts"
+
+
+def protect_part_job(part: PartJob) -> dict:
+    """One part of a large file into a held Arrow part; returns its PartOutcome dict."""
+    job = part.file
+    with _typed(job.source):
+        engine = _engine(job)
+        plans, _ = _plans(open_source(job.pair.source), part.input_sha256, engine, Path(job.state_dir))
+        return protect_part(job.pair.source, plans, engine, part.start, part.stop, part.folder).to_dict()
+
+
+def merge_job(job: FileJob, input_sha256: str, parts: list[dict]) -> dict:
+    """Merge a file's parts into its held output and record its completion.
+    Returns {"outcome": FileOutcome dict, "reused": False}, as protect_one does."""
+    with _typed(job.source):
+        engine = _engine(job)
+        plans, _ = _plans(open_source(job.pair.source), input_sha256, engine, Path(job.state_dir))
+        outcome = merge_parts(
+            job.pair, plans, engine, [PartOutcome.from_dict(p) for p in parts], input_sha256
+        )
+        completions, key = _completions(job, engine, input_sha256)
+        return {"outcome": completions.keep(key, outcome).to_dict(), "reused": False}
+
+
+def discard_parts(parts: list[dict]) -> None:
+    """Remove the held parts of a file that will not be merged (another part failed)."""
+    for p in parts:
+        discard_staged(Path(p["staging"]))
+
+
+def part_in_worker(part: PartJob, workers: int, timeout: float | None) -> dict:
+    stop = partial(_remove_stale_parts, part.folder)
+    what = f"rows {part.start}..{part.stop} of {part.file.source}"
+    return run(protect_part_job, (part,), workers, timeout, what, on_stop=stop)
+
+
+def merge_in_worker(
+    job: FileJob, input_sha256: str, parts: list[dict], workers: int, timeout: float | None
+) -> dict:
+    stop = partial(discard_partials, Path(job.destination))
+    return run(merge_job, (job, input_sha256, parts), workers, timeout, job.source, on_stop=stop)
+
+
+def _remove_stale_parts(folder: Path) -> None:
+    if folder.is_dir():
+        remove_stale(folder)
 
 
 def plan_in_worker(job: FileJob, workers: int, timeout: float | None) -> dict:

@@ -48,3 +48,10 @@ class StageClock:
                 "bytes_per_second": round(self.bytes / seconds, 1) if seconds > 0 else 0.0,
             }
         return out
+
+    def __add__(self, other: StageClock) -> StageClock:
+        """The clocks of a file's parts, taken in different workers, as one."""
+        seconds = dict(self.seconds)
+        for stage, s in other.seconds.items():
+            seconds[stage] = seconds.get(stage, 0.0) + s
+        return StageClock(seconds, self.rows + other.rows, self.bytes + other.bytes)

@@ -37,13 +37,40 @@ class ParquetSource:
         self.schema = readable_schema(schema)
 
     def batches(self, columns: Sequence[str] | None = None) -> Iterator[pa.RecordBatch]:
+        return self.batches_between(0, self.num_rows, columns)
+
+    def batches_between(
+        self, start: int, stop: int, columns: Sequence[str] | None = None
+    ) -> Iterator[pa.RecordBatch]:
+        """Rows start..stop in batches of BATCH_ROWS rows counted from `start`.
+
+        Batch k always holds rows start + k * BATCH_ROWS onwards, whatever the
+        row groups: so a part of a file that starts on a batch boundary is read
+        in exactly the batches the whole file is, and protects to the same bytes.
+        """
+        meta = self._file.metadata
+        groups, first_row, row = [], 0, 0
+        for group in range(meta.num_row_groups):
+            size = meta.row_group(group).num_rows
+            if row + size > start and row < stop:
+                if not groups:
+                    first_row = row
+                groups.append(group)
+            row += size
+        if not groups:
+            return
+        skip, wanted = start - first_row, stop - start
+        wanted_columns = list(columns) if columns is not None else None
         try:
-            for batch in self._file.iter_batches(
-                batch_size=BATCH_ROWS, columns=list(columns) if columns is not None else None
-            ):
+            raw = self._file.iter_batches(batch_size=BATCH_ROWS, row_groups=groups, columns=wanted_columns)
+            for batch in rebatch(_window(raw, skip, wanted), BATCH_ROWS):
                 yield readable(batch)
         except (pa.ArrowException, OSError):
             raise InputError(f"input is corrupt: a data page could not be decoded: {self.path}") from None
+
+    def rows(self, start: int, stop: int) -> ParquetRows:
+        """Rows start..stop of this file, seen as a source of their own."""
+        return ParquetRows(self, start, stop)
 
     def take(self, columns: Sequence[str], rows: Sequence[int]) -> pa.Table:
         """Read only the row groups that hold `rows` (sorted), then pick those rows."""
@@ -68,6 +95,57 @@ class ParquetSource:
 
     def sha256(self) -> str:
         return file_sha256(self.path)
+
+
+class ParquetRows:
+    """A range of rows of a Parquet file: a part of a large file, protected by
+    one task (ingestguard.parts). Reads like the file; its digest is the file's."""
+
+    format = "parquet"
+
+    def __init__(self, source: ParquetSource, start: int, stop: int) -> None:
+        if not 0 <= start < stop <= source.num_rows:
+            raise InputError(f"rows {start}..{stop} are not in {source.name} ({source.num_rows} rows)")
+        self.source, self.start, self.stop = source, start, stop
+        self.path, self.name, self.schema = source.path, source.name, source.schema
+        self.num_rows = stop - start
+
+    def batches(self, columns: Sequence[str] | None = None) -> Iterator[pa.RecordBatch]:
+        return self.source.batches_between(self.start, self.stop, columns)
+
+    def sha256(self) -> str:
+        return self.source.sha256()
+
+
+def _window(batches: Iterator[pa.RecordBatch], skip: int, wanted: int) -> Iterator[pa.RecordBatch]:
+    """`wanted` rows of a stream of batches, after its first `skip` rows."""
+    for batch in batches:
+        if skip >= batch.num_rows:
+            skip -= batch.num_rows
+            continue
+        batch = batch.slice(skip, wanted)
+        skip, wanted = 0, wanted - batch.num_rows
+        yield batch
+        if not wanted:
+            return
+
+
+def rebatch(batches: Iterator[pa.RecordBatch], size: int) -> Iterator[pa.RecordBatch]:
+    """The same rows in batches of exactly `size` rows (the last one may be
+    shorter); a batch already of that size passes through without a copy."""
+    pending: list[pa.RecordBatch] = []
+    held = 0
+    for batch in batches:
+        while batch.num_rows:
+            take = min(size - held, batch.num_rows)
+            pending.append(batch.slice(0, take))
+            held += take
+            batch = batch.slice(take)
+            if held == size:
+                yield pending[0] if len(pending) == 1 else pa.concat_batches(pending)
+                pending, held = [], 0
+    if held:
+        yield pending[0] if len(pending) == 1 else pa.concat_batches(pending)
 
 
 class StagedParquet(StagedSink):

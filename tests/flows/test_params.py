@@ -36,7 +36,8 @@ def test_parameters_come_as_models_or_as_the_json_a_deployment_sends() -> None:
     assert _parse(Execution, None) == Execution()
     schema = ProtectRequest.model_json_schema()  # what the Prefect UI builds its form from
     assert schema["required"] == ["input_path", "output_path"]
-    assert set(Execution.model_json_schema()["properties"]) == {"workers", "dask_address", "timeout_seconds"}
+    fields = {"workers", "dask_address", "timeout_seconds", "part_rows"}
+    assert set(Execution.model_json_schema()["properties"]) == fields
 
 
 def test_only_io_errors_are_retried() -> None:

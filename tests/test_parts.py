@@ -1,0 +1,137 @@
+"""Large Parquet files protected in parts (ingestguard.parts): the parts are read
+in the whole file's batches, and the merged output is byte-identical to an
+undivided run, with the same counts; through the flow too, in worker processes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from ingestguard import parts
+from ingestguard.completions import STATE_DIR
+from ingestguard.demo import synthetic_table, write_demo
+from ingestguard.io import BATCH_ROWS, FilePair, file_sha256
+from ingestguard.io import parquet as parquet_io
+from ingestguard.io.parquet import ParquetSource, rebatch
+from ingestguard.pipeline import get_engine, plan, protect_file
+from ingestguard.policy import Policy
+from ingestguard.runs import key_for
+from tests.test_e2e import run_cli
+
+
+def test_row_ranges_are_whole_batches_that_cover_the_file() -> None:
+    n = 5 * BATCH_ROWS + 7
+    ranges = parts.row_ranges(n, part_rows=2 * BATCH_ROWS)
+    assert ranges == [(0, 2 * BATCH_ROWS), (2 * BATCH_ROWS, 4 * BATCH_ROWS), (4 * BATCH_ROWS, n)]
+    # part_rows is rounded up to whole batches; a small file is one range
+    assert parts.row_ranges(n, part_rows=BATCH_ROWS + 1) == ranges
+    assert parts.row_ranges(1000) == [(0, 1000)]
+
+
+def test_a_huge_file_gets_at_most_max_parts(monkeypatch) -> None:
+    monkeypatch.setattr(parts, "MAX_PARTS", 4)
+    ranges = parts.row_ranges(10 * BATCH_ROWS, part_rows=1)
+    assert len(ranges) == 4 and ranges[-1][1] == 10 * BATCH_ROWS
+    assert all(start % BATCH_ROWS == 0 for start, _ in ranges)
+
+
+def test_rebatch_gives_exact_batches_and_passes_full_ones_through() -> None:
+    full = pa.record_batch({"a": list(range(4))})
+    pieces = [pa.record_batch({"a": list(range(n))}) for n in (3, 2, 4, 1)]
+    assert [b.num_rows for b in rebatch(iter(pieces), 4)] == [4, 4, 2]
+    [same] = list(rebatch(iter([full]), 4))
+    assert same.column(0).buffers()[1].address == full.column(0).buffers()[1].address
+
+
+def test_a_range_of_rows_reads_in_the_whole_file_s_batches(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(parquet_io, "BATCH_ROWS", 100)
+    table = pa.table({"n": list(range(1050)), "s": [f"v{i}" for i in range(1050)]})
+    pq.write_table(table, tmp_path / "t.parquet", row_group_size=130)  # groups cut across batches
+    source = ParquetSource(tmp_path / "t.parquet")
+    whole = list(source.batches())
+    assert [b.num_rows for b in whole] == [100] * 10 + [50]
+    for start, stop in [(0, 200), (300, 700), (1000, 1050), (100, 1050)]:
+        part = list(source.rows(start, stop).batches())
+        assert sum(b.num_rows for b in part) == stop - start
+        assert all(p.equals(w) for p, w in zip(part, whole[start // 100 :], strict=False))
+
+
+@pytest.fixture
+def small_batches(monkeypatch) -> None:
+    """Batches of 300 rows, so a 1,200-row demo file has several parts."""
+    monkeypatch.setattr(parquet_io, "BATCH_ROWS", 300)
+    monkeypatch.setattr(parts, "BATCH_ROWS", 300)
+
+
+def test_parts_merge_into_the_bytes_of_an_undivided_run(tmp_path: Path, small_batches) -> None:
+    src = write_demo(tmp_path / "in.parquet", rows=1_200, seed=4, row_group_size=350)
+    policy = Policy()
+    engine = get_engine(policy, key_for(policy))
+    plans = plan(ParquetSource(src), engine)
+    whole = protect_file(FilePair(src, tmp_path / "whole.parquet"), engine, plans=plans)
+
+    folder = tmp_path / "parts"
+    ranges = parts.row_ranges(1_200, part_rows=500)
+    assert ranges == [(0, 600), (600, 1_200)]
+    done = [parts.protect_part(src, plans, engine, a, b, folder) for a, b in reversed(ranges)]
+    merged = parts.merge_parts(
+        FilePair(src, tmp_path / "merged.parquet"), plans, engine, done, file_sha256(src)
+    )
+
+    assert merged.output_sha256 == whole.output_sha256
+    assert file_sha256(Path(merged.staging)) == file_sha256(Path(whole.staging))
+    assert merged.columns == whole.columns
+    assert sum(c["values_transformed"] for c in merged.columns) > 0
+    assert merged.residual == whole.residual
+    assert merged.rows == merged.output_rows == 1_200
+    assert merged.stages["write"]["rows"] == 1_200
+    assert list(folder.iterdir()) == []  # the parts are gone once merged
+
+
+def test_parts_that_miss_rows_are_not_merged(tmp_path: Path, small_batches) -> None:
+    src = write_demo(tmp_path / "in.parquet", rows=1_200, seed=4)
+    policy = Policy(entities=["EMAIL_ADDRESS", "US_SSN"])
+    engine = get_engine(policy, key_for(policy))
+    plans = plan(ParquetSource(src), engine)
+    folder = tmp_path / "parts"
+    done = [parts.protect_part(src, plans, engine, a, b, folder) for a, b in [(0, 300), (600, 1_200)]]
+    with pytest.raises(Exception, match="do not cover its rows"):
+        parts.merge_parts(FilePair(src, tmp_path / "out.parquet"), plans, engine, done, file_sha256(src))
+    assert not (tmp_path / "out.parquet").exists()
+    assert list(folder.iterdir()) == []
+
+
+def _large_file(path: Path) -> Path:
+    """Over two batches of rows with few distinct notes (the NER runs per distinct
+    text), in row groups that do not line up with batches."""
+    table = pa.concat_tables([synthetic_table(200, seed=9)] * 700)
+    path.parent.mkdir(parents=True)
+    pq.write_table(table, path, row_group_size=30_000)
+    return path
+
+
+def test_the_flow_protects_a_large_file_in_parts_with_identical_bytes(tmp_path: Path) -> None:
+    src = _large_file(tmp_path / "in" / "big.parquet")
+    base = ["protect", str(src)]
+    whole = run_cli([*base, str(tmp_path / "a.parquet"), "--no-orchestrator"], tmp_path)
+    assert whole.returncode == 0, whole.stderr[-2000:]
+    out = tmp_path / "out" / "big.parquet"
+    ev = tmp_path / "ev"
+    parted = run_cli(
+        [*base, str(out), "--workers", "2", "--part-rows", str(BATCH_ROWS), "--evidence-dir", str(ev)],
+        tmp_path,
+    )
+    assert parted.returncode == 0, parted.stderr[-2000:]
+    assert f"{src}: 140000 rows in 3 parts" in parted.stdout + parted.stderr
+    assert file_sha256(out) == file_sha256(tmp_path / "a.parquet")
+    [doc] = [json.loads(p.read_text()) for p in ev.glob("*.evidence.json")]
+    [entry] = doc["files"]
+    assert entry["rows"] == entry["output_rows"] == 140_000
+    assert entry["output_sha256"] == file_sha256(out)
+    assert entry["stages"]["protect"]["rows"] == 140_000
+    assert sum(c["values_transformed"] for c in entry["columns"]) > 0
+    assert not any((out.parent / STATE_DIR / "parts").iterdir())

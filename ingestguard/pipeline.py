@@ -285,9 +285,10 @@ class BatchProtector:
         self.counters[p.name] += counts
         if not is_text(array.type):  # forced redact on a non-text column
             return pa.nulls(len(array), array.type)
-        replaced, indices = self._column_transformers[p.name].distinct(array)
+        transformer = self._column_transformers[p.name]
+        replaced, indices = transformer.distinct(array)
         if top_level:
-            self.outputs[p.name] = DistinctValues(replaced, indices, repeats=True)
+            self.outputs[p.name] = DistinctValues(replaced, indices, repeats=transformer.repeats)
         return pc.take(replaced, indices).cast(array.type)
 
     def _shift_dates(self, p: ColumnPlan, array: pa.Array, batch: pa.RecordBatch) -> pa.Array:

@@ -11,11 +11,13 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingestguard.transforms.actions import Pseudonymize, Transform
+from ingestguard.transforms.actions import Fpe, Pseudonymize, Tokenize, Transform
 
 CACHE_LIMIT = 200_000
 # Below this share of repeated values per batch, the cache costs more than it saves.
 MIN_HIT_RATE = 0.1
+# Keyed one-to-one transforms: distinct values stay distinct.
+ONE_TO_ONE = (Pseudonymize, Tokenize, Fpe)
 
 
 class ColumnTransformer:
@@ -30,6 +32,12 @@ class ColumnTransformer:
     def __call__(self, array: pa.Array) -> pa.Array:
         replaced, indices = self.distinct(array)
         return pc.take(replaced, indices).cast(array.type)
+
+    @property
+    def repeats(self) -> bool:
+        """Whether distinct values can come out equal (replace, redact, masks, generalizing),
+        so that a re-scan of `distinct`'s values gains by folding equal ones first."""
+        return not isinstance(self.transform, ONE_TO_ONE)
 
     def distinct(self, array: pa.Array) -> tuple[pa.Array, pa.Array]:
         """The transformed distinct values and each row's index into them: the

@@ -244,7 +244,10 @@ def _submit_protect(runner, args: dict, planned: object, execution: Execution) -
     if not isinstance(planned, dict):
         return planned
     job = args["job"]
-    ranges = row_ranges(planned["rows"], execution.part_rows or PART_ROWS) if planned["divisible"] else []
+    # One local worker gains nothing from parts: it would only pay for the merge.
+    parallel = bool(execution.dask_address) or (execution.workers or default_workers()) > 1
+    divide = planned["divisible"] and parallel
+    ranges = row_ranges(planned["rows"], execution.part_rows or PART_ROWS) if divide else []
     if len(ranges) < 2:
         return runner.submit(protect_task, args)
     sha = planned["input_sha256"]

@@ -178,6 +178,19 @@ class _SweepState:
         self.runners = [r for r in runners if not r.finds_own_spans] + [r for r in runners if r.finds_own_spans]
         self.values = BoundedCache(VALUE_CACHE_SIZE, VALUE_CACHE_CHARS)
         self._prefilters: dict[tuple[str, ...], tuple[list[str], str]] = {}
+        known = [spec.context for spec in specs]
+        self._context_words = (
+            None if any(words is None for words in known) else frozenset(w for words in known for w in words)
+        )
+
+    def relevant(self, context: Sequence[str]) -> tuple[str, ...]:
+        """The column's words that some recognizer's context holds. The others
+        change no finding, so leaving them out of the cache key lets the plan's
+        sample (read with its column's name) and the protect stage (without it)
+        share analyzed values. All of them while a recognizer's context is
+        unknown (see RecognizerSpec.context)."""
+        words = self._context_words
+        return tuple(context) if words is None else tuple(w for w in context if w in words)
 
     def prefilters(self, context: tuple[str, ...]) -> tuple[list[str], str]:
         """Each runner's prefilter for a column with these context words, and all of
@@ -188,7 +201,7 @@ class _SweepState:
             words = set(context)
             each = [
                 r.spec.unboosted
-                if r.spec.unboosted and r.threshold > r.spec.weak_score and not words & set(r.spec.context)
+                if r.spec.unboosted and r.threshold > r.spec.weak_score and not words & set(r.spec.context or ())
                 else r.spec.prefilter
                 for r in self.runners
             ]
@@ -269,7 +282,7 @@ class PatternSweep:
         state = self._state
         if not len(values) or not state.runners:
             return out
-        ctx = tuple(context)
+        ctx = state.relevant(context)
         each, any_ = state.prefilters(ctx)
         candidates = _true_positions(pc.match_substring_regex(values, any_))
         if not len(candidates):

@@ -28,11 +28,14 @@ class RecognizerSpec:
     weak_score: float = 0.0
 
     @property
-    def context(self) -> tuple[str, ...]:
+    def context(self) -> tuple[str, ...] | None:
         """The recognizer's context words, lower-cased, without building it: the
         CONTEXT of the class `build` names, where Presidio's recognizers and ours
-        keep them (empty for a factory function, as custom specs use). The sweep
-        picks a column's prefilter from them before any value needs the recognizer."""
+        keep them. None for a factory function (custom specs): only the built
+        recognizer knows. The sweep picks a column's prefilter from them before
+        any value needs the recognizer."""
+        if not isinstance(self.build, type):
+            return None
         return tuple(w.lower() for w in getattr(self.build, "CONTEXT", None) or ())
 
     @property

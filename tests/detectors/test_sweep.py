@@ -135,3 +135,38 @@ def test_specs_know_their_recognizers_context_and_kind_without_building_them() -
         assert spec.context == tuple(w.lower() for w in recognizer.context or ()), entity
         assert spec.finds_own_spans == hasattr(recognizer, "find_spans"), entity
     assert "zip" in PATTERN_RECOGNIZERS["US_ZIP_CODE"].context
+
+
+def test_a_column_name_outside_every_context_shares_the_cached_values() -> None:
+    """The plan reads a sample with its column's name, protect without it: a name
+    that no recognizer's context holds changes no finding, so the values the
+    plan analyzed are not analyzed again."""
+    specs = [PATTERN_RECOGNIZERS[e] for e in ("PHONE_NUMBER", "US_SSN")]
+    sweep = PatternSweep(specs, {"PHONE_NUMBER": 0.4, "US_SSN": 0.5})
+    values = pa.array(["call 212-867-5309 now", "order 4821734"], pa.large_string())
+    planned = _spans(sweep.find(values, ["customer", "notes"]))
+    calls: list[str] = []
+    for runner in sweep._state.runners:
+        inner = runner.spans
+        runner.spans = lambda text, keep, inner=inner: calls.append(text) or inner(text, keep)
+    try:
+        assert _spans(sweep.find(values)) == planned == {0: [("PHONE_NUMBER", 5, 17, 0.4)]}
+        assert calls == []
+        # a phone word in the name is a different question
+        assert _spans(sweep.find(values, ["phone", "notes"]))[1] == [("PHONE_NUMBER", 6, 13, 0.65)]
+        assert calls == ["call 212-867-5309 now", "order 4821734"]
+    finally:
+        for runner in sweep._state.runners:
+            del runner.spans
+
+
+def test_custom_recognizers_keep_the_whole_column_name_in_the_cache_key() -> None:
+    """A custom rule's context is known only once built: no word is left out."""
+    policy = Policy.from_dict(
+        {"custom_recognizers": [{"entity": "EMPLOYEE_ID", "regex": r"E\d{6}", "context": ["staff"]}]}
+    )
+    state = Detector(policy, ner=False).sweep._state
+    assert state.relevant(["staff", "notes"]) == ("staff", "notes")
+    assert PatternSweep([PATTERN_RECOGNIZERS["PHONE_NUMBER"]], {"PHONE_NUMBER": 0.4})._state.relevant(
+        ["phone", "notes"]
+    ) == ("phone",)

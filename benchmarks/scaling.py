@@ -7,7 +7,9 @@ overhead as a share of wall time.
         [--large-rows 2000000] [--repeat 2] [--out FILE.json]
 
 Datasets (benchmarks/generate.py `structured_table`, 20,000 distinct values per
-sensitive column): `multi`, N files of R rows each, and `large`, one file.
+sensitive column): `multi`, N files of R rows each, and `large`, one file
+(which the flow with more than one worker protects in parts of 524,288 rows,
+ingestguard/parts.py; `stages, 1 worker` and `in-process` keep it whole).
 Everything runs against a real `prefect server start` and a real `dask
 scheduler` with two `dask worker` processes (one thread each) started here, on
 loopback. Every configuration is warmed up first (worker processes started,

@@ -109,3 +109,30 @@ def test_the_public_names_load_on_first_use():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False", "True", "Guard"]
+
+
+def test_a_patterns_only_protect_loads_no_ner(tmp_path):
+    """No NER module or names model for a policy without names or places
+    (spaCy itself still comes in with Presidio's recognizers)."""
+    src = write_demo(tmp_path / "in.parquet", rows=20)
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("entities: [EMAIL_ADDRESS, PHONE_NUMBER, US_SSN, CREDIT_CARD, IP_ADDRESS]\n")
+    env = {**os.environ, "INGESTGUARD_HOME": str(tmp_path / "home"), "INGESTGUARD_KEY": KEY}
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from ingestguard.cli import app\n"
+        "result = CliRunner().invoke(app, sys.argv[1:])\n"
+        "loaded = [m for m in ('ingestguard.detectors.ner', 'onnxruntime') if m in sys.modules]\n"
+        "print(result.exit_code, 'presidio_analyzer' in sys.modules, loaded)\n"
+    )
+    args = [src, tmp_path / "out.parquet", "--no-orchestrator", "--policy", policy]
+    done = subprocess.run(
+        [sys.executable, "-c", code, "protect", *map(str, args), "--evidence-dir", str(tmp_path / "ev")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=True,
+    )
+    assert done.stdout.strip().splitlines()[-1] == "0 True []"

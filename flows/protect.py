@@ -10,6 +10,8 @@ pool per Dask worker), so a timeout stops the work for real.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -17,6 +19,7 @@ from typing import NoReturn
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
+from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from prefect.task_runners import ThreadPoolTaskRunner
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -281,6 +284,20 @@ def _submit_merge(runner, submitted: object, execution: Execution) -> object:
 def _result(submitted: object) -> object:
     """A task's result, or its error (a failed task, a failed plan or part)."""
     return submitted if isinstance(submitted, BaseException) else submitted.result(raise_on_failure=False)
+
+
+@contextmanager
+def heartbeats_only_to_a_real_server() -> Iterator[None]:
+    """Without PREFECT_API_URL, Prefect runs the flow against a temporary server
+    that lives and dies with this process, so flow-run heartbeats (which let a
+    server mark a crashed run) tell it nothing; they cost about 1 s per run,
+    the time Prefect takes to join the heartbeat thread. They stay on for a
+    real server."""
+    if PREFECT_API_URL.value():
+        yield
+        return
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
 
 
 def _stopped(ctx, done, jobs, results, error, evidence_path, key) -> NoReturn:

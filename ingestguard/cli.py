@@ -196,7 +196,12 @@ def protect(
                 "key": record.evidence.key,
             }
         else:
-            from ingestguard.flows.protect import Execution, ProtectRequest, protect_dataset
+            from ingestguard.flows.protect import (
+                Execution,
+                ProtectRequest,
+                heartbeats_only_to_a_real_server,
+                protect_dataset,
+            )
 
             request = ProtectRequest(
                 input_path=input,
@@ -207,7 +212,8 @@ def protect(
             execution = Execution(
                 workers=workers, dask_address=dask_address, timeout_seconds=timeout, part_rows=part_rows
             )
-            summary = protect_dataset(request, execution)
+            with heartbeats_only_to_a_real_server():
+                summary = protect_dataset(request, execution)
         key = summary["key"]
         if key and key.get("generated"):
             err.print(

@@ -54,3 +54,17 @@ def test_only_io_errors_are_retried() -> None:
     ):
         assert not _io_error(None, None, Failed(data=error))
     assert protect_task.retries == 2 and protect_task.retry_condition_fn is _io_error
+
+
+def test_heartbeats_go_only_to_a_real_server() -> None:
+    """The CLI's temporary server dies with the process: heartbeats to it detect nothing."""
+    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+
+    from ingestguard.flows.protect import heartbeats_only_to_a_real_server
+
+    with temporary_settings(updates={PREFECT_API_URL: None}), heartbeats_only_to_a_real_server():
+        assert get_current_settings().flows.heartbeat_frequency is None
+    with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:4200/api"}):
+        default = get_current_settings().flows.heartbeat_frequency
+        with heartbeats_only_to_a_real_server():
+            assert get_current_settings().flows.heartbeat_frequency == default >= 30

@@ -166,13 +166,20 @@ def _stages(src: Path, out: Path) -> float:
     return time.perf_counter() - started
 
 
-def _flow(src: Path, out: Path, workers: int | None, address: str | None) -> float:
+def _flow(src: Path, out: Path, workers: int | None, address: str | None, heartbeats: bool) -> float:
+    """One flow run against the real server; `heartbeats=False` as the CLI runs
+    without PREFECT_API_URL (Prefect joins its heartbeat thread in 1 s steps, so
+    with heartbeats every flow wall ends on a whole second)."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
     from ingestguard.flows.protect import Execution, ProtectRequest, protect_dataset
 
     request = ProtectRequest(input_path=str(src), output_path=str(out), evidence_dir=str(out.parent / "ev"))
-    started = time.perf_counter()
-    protect_dataset(request, Execution(workers=workers, dask_address=address))
-    return time.perf_counter() - started
+    updates = {} if heartbeats else {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+    with temporary_settings(updates=updates):
+        started = time.perf_counter()
+        protect_dataset(request, Execution(workers=workers, dask_address=address))
+        return time.perf_counter() - started
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -182,6 +189,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--large-rows", type=int, default=2_000_000)
     p.add_argument("--repeat", type=int, default=2, help="runs per configuration; the fastest is reported")
     p.add_argument("--out", type=Path, default=None, help="also write the figures as JSON here")
+    p.add_argument(
+        "--no-heartbeats",
+        action="store_true",
+        help="flow runs without flow-run heartbeats, as the CLI runs on Prefect's temporary server",
+    )
     a = p.parse_args(argv)
 
     base = Path(tempfile.mkdtemp(prefix="ig-scaling-"))
@@ -203,12 +215,13 @@ def main(argv: list[str] | None = None) -> int:
             "multi": _generate(base / "multi", a.files, a.rows_per_file, 0),
             "large": _generate(base / "large", 1, a.large_rows, 50),
         }
+        beats = not a.no_heartbeats
         configs = {
             "in-process": lambda s, o: _in_process(s, o),
             "stages, 1 worker": lambda s, o: _stages(s, o),
-            "flow, 1 worker": lambda s, o: _flow(s, o, 1, None),
-            "flow, 2 workers": lambda s, o: _flow(s, o, 2, None),
-            "flow, Dask 2 workers": lambda s, o: _flow(s, o, None, address),
+            "flow, 1 worker": lambda s, o: _flow(s, o, 1, None, beats),
+            "flow, 2 workers": lambda s, o: _flow(s, o, 2, None, beats),
+            "flow, Dask 2 workers": lambda s, o: _flow(s, o, None, address, beats),
         }
         for name, run in configs.items():  # start pools, load engines
             run(data["warm"], base / "runs" / f"warm-{len(name)}-{name[:4]}")
@@ -228,7 +241,8 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = {"multi": a.files * a.rows_per_file, "large": a.large_rows}
     print(
-        f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min); cores {os.cpu_count()}"
+        f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min); cores {os.cpu_count()}; "
+        f"flow-run heartbeats {'off' if a.no_heartbeats else 'on'}"
     )
     for dataset, walls in results.items():
         files = a.files if dataset == "multi" else 1

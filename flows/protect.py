@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ingestguard.completions import state_dir
 from ingestguard.errors import InputError
 from ingestguard.flows.artifacts import publish
-from ingestguard.io import FilePair, resolve_inputs
+from ingestguard.io import BATCH_ROWS, FilePair, resolve_inputs
 from ingestguard.parts import PART_ROWS, row_ranges
 from ingestguard.pipeline import FileOutcome, get_engine
 from ingestguard.runs import (
@@ -81,8 +81,8 @@ class Execution(BaseModel):
     part_rows: int | None = Field(
         None,
         ge=1,
-        description=f"Rows per protect task for a large Parquet file (default {PART_ROWS:,}); "
-        "a smaller file is one task.",
+        description=f"Rows per protect task for a large Parquet file (default {PART_ROWS:,}, "
+        f"{BATCH_ROWS:,} for a file with free text); a smaller file is one task.",
     )
 
 
@@ -250,7 +250,7 @@ def _submit_protect(runner, args: dict, planned: object, execution: Execution) -
     # One local worker gains nothing from parts: it would only pay for the merge.
     parallel = bool(execution.dask_address) or (execution.workers or default_workers()) > 1
     divide = planned["divisible"] and parallel
-    ranges = row_ranges(planned["rows"], execution.part_rows or PART_ROWS) if divide else []
+    ranges = row_ranges(planned["rows"], execution.part_rows or planned["part_rows"]) if divide else []
     if len(ranges) < 2:
         return runner.submit(protect_task, args)
     sha = planned["input_sha256"]

@@ -162,7 +162,11 @@ def protect(
     ] = None,
     part_rows: Annotated[
         int | None,
-        typer.Option("--part-rows", min=1, help="Rows per task for a large Parquet file (default 524,288)."),
+        typer.Option(
+            "--part-rows",
+            min=1,
+            help="Rows per task for a large Parquet file (default 524,288; 65,536 with free text).",
+        ),
     ] = None,
 ) -> None:
     """Protect a dataset and write its evidence; outputs appear only if the run passes.

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from ingestguard.canary import CanaryCounts, CanaryProbe
 from ingestguard.column_encryption import ColumnEncryption
-from ingestguard.detectors.columns import ColumnPlan, flat_plans
+from ingestguard.detectors.columns import ColumnClass, ColumnPlan, flat_plans
 from ingestguard.errors import InputError, ScanError
 from ingestguard.io import (
     BATCH_ROWS,
@@ -52,8 +52,9 @@ from ingestguard.pipeline import (
 )
 from ingestguard.throughput import StageClock
 
-# About 0.5 s to 1 s of protect work per part on structured data, far more on
-# free text: few enough tasks for the orchestrator, enough to share out.
+# About 0.5 s to 1 s of protect work per part on structured data: few enough
+# tasks for the orchestrator, enough to share out. Free text costs about a
+# thousand times more per row, so there a part is one batch (see part_rows).
 PART_ROWS = 8 * BATCH_ROWS
 # A run should have at most a few hundred tasks: huge files get larger parts.
 MAX_PARTS = 256
@@ -65,6 +66,13 @@ def row_ranges(num_rows: int, part_rows: int = PART_ROWS) -> list[tuple[int, int
     batches = math.ceil(num_rows / BATCH_ROWS)
     per_part = max(math.ceil(part_rows / BATCH_ROWS), math.ceil(batches / MAX_PARTS), 1) * BATCH_ROWS
     return [(start, min(start + per_part, num_rows)) for start in range(0, num_rows, per_part)]
+
+
+def part_rows(plans: list[ColumnPlan]) -> int:
+    """Rows per part for a file of these plans: one batch where free text is
+    detected (minutes of work per batch), else PART_ROWS."""
+    text = any(p.column_class == ColumnClass.FREE_TEXT for p in flat_plans(plans))
+    return BATCH_ROWS if text else PART_ROWS
 
 
 def divisible(source: FileSource, plans: list[ColumnPlan], engine: Engine) -> bool:

@@ -17,7 +17,7 @@ from ingestguard.completions import Completions, completion_key
 from ingestguard.detectors.columns import ColumnPlan
 from ingestguard.errors import IngestGuardError, InputError, ScanError
 from ingestguard.io import FilePair, FileSource, discard_staged, file_sha256, open_source, remove_stale
-from ingestguard.parts import PartOutcome, divisible, merge_parts, protect_part
+from ingestguard.parts import PartOutcome, divisible, merge_parts, part_rows, protect_part
 from ingestguard.pipeline import Engine, FileOutcome, get_engine, plan, protect_file
 from ingestguard.plan_cache import PlanCache, detector_version, plan_key
 from ingestguard.policy import Policy
@@ -79,6 +79,7 @@ def plan_file(job: FileJob) -> dict:
             "cached": cached,
             "rows": source.num_rows,
             "divisible": divides,
+            "part_rows": part_rows(plans),
         }
 
 

@@ -92,6 +92,15 @@ def test_parts_merge_into_the_bytes_of_an_undivided_run(tmp_path: Path, small_ba
     assert list(folder.iterdir()) == []  # the parts are gone once merged
 
 
+def test_free_text_makes_parts_of_one_batch(tmp_path: Path) -> None:
+    src = write_demo(tmp_path / "in.parquet", rows=300, seed=2)
+    engine = get_engine(Policy(), key_for(Policy()))
+    plans = plan(ParquetSource(src), engine)
+    assert parts.part_rows(plans) == BATCH_ROWS  # the demo's notes column is free text
+    structured = [p for p in plans if p.column_class != "free_text"]
+    assert parts.part_rows(structured) == parts.PART_ROWS
+
+
 def test_parts_that_miss_rows_are_not_merged(tmp_path: Path, small_batches) -> None:
     src = write_demo(tmp_path / "in.parquet", rows=1_200, seed=4)
     policy = Policy(entities=["EMAIL_ADDRESS", "US_SSN"])
@@ -121,10 +130,8 @@ def test_the_flow_protects_a_large_file_in_parts_with_identical_bytes(tmp_path: 
     assert whole.returncode == 0, whole.stderr[-2000:]
     out = tmp_path / "out" / "big.parquet"
     ev = tmp_path / "ev"
-    parted = run_cli(
-        [*base, str(out), "--workers", "2", "--part-rows", str(BATCH_ROWS), "--evidence-dir", str(ev)],
-        tmp_path,
-    )
+    # a file with free text is divided into parts of one batch by default
+    parted = run_cli([*base, str(out), "--workers", "2", "--evidence-dir", str(ev)], tmp_path)
     assert parted.returncode == 0, parted.stderr[-2000:]
     assert f"{src}: 140000 rows in 3 parts" in parted.stdout + parted.stderr
     assert file_sha256(out) == file_sha256(tmp_path / "a.parquet")

@@ -3,13 +3,16 @@ this process without Prefect, through the flow with 1 and 2 local worker
 processes, and through a 2-worker Dask cluster; plus the orchestration's
 overhead as a share of wall time.
 
-    .venv/bin/python -m benchmarks.scaling [--files 8] [--rows-per-file 250000]
-        [--large-rows 2000000] [--repeat 2] [--out FILE.json]
+    .venv/bin/python -m benchmarks.scaling [--kind structured|text] [--files 8] [--rows-per-file 250000]
+        [--large-rows 2000000] [--repeat 2] [--no-heartbeats] [--out FILE.json]
 
-Datasets (benchmarks/generate.py `structured_table`, 20,000 distinct values per
-sensitive column): `multi`, N files of R rows each, and `large`, one file
-(which the flow with more than one worker protects in parts of 524,288 rows,
-ingestguard/parts.py; `stages, 1 worker` and `in-process` keep it whole).
+Datasets (`--kind structured`, the default: benchmarks/generate.py
+`structured_table`, 20,000 distinct values per sensitive column): `multi`, N
+files of R rows each, and `large`, one file (which the flow with more than one
+worker protects in parts of 524,288 rows, ingestguard/parts.py; `stages, 1
+worker` and `in-process` keep it whole). `--kind text`: N files of the demo's
+customers table (free-text notes through the full detector, NER included),
+1,500 rows each, no large file unless `--large-rows` asks for one.
 Everything runs against a real `prefect server start` and a real `dask
 scheduler` with two `dask worker` processes (one thread each) started here, on
 loopback. Every configuration is warmed up first (worker processes started,
@@ -121,11 +124,18 @@ def _services(base: Path, env: dict[str, str]) -> tuple[list[subprocess.Popen], 
     return procs, api, address
 
 
-def _generate(folder: Path, files: int, rows: int, seed: int) -> Path:
+def _generate(folder: Path, files: int, rows: int, seed: int, kind: str = "structured") -> Path:
+    """`structured`: benchmarks.generate's 12 columns; `text`: the demo's customers
+    table, whose free-text notes go through the full detector (NER included)."""
     from benchmarks.generate import structured_table, write
+    from ingestguard.demo import write_demo
 
     for i in range(files):
-        write(structured_table(rows, 20_000, seed + i), folder / f"part-{i:03d}.parquet")
+        path = folder / f"part-{i:03d}.parquet"
+        if kind == "text":
+            write_demo(path, rows=rows, seed=seed + i)
+        else:
+            write(structured_table(rows, 20_000, seed + i), path)
     return folder
 
 
@@ -184,9 +194,10 @@ def _flow(src: Path, out: Path, workers: int | None, address: str | None, heartb
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--kind", choices=["structured", "text"], default="structured")
     p.add_argument("--files", type=int, default=8)
-    p.add_argument("--rows-per-file", type=int, default=250_000)
-    p.add_argument("--large-rows", type=int, default=2_000_000)
+    p.add_argument("--rows-per-file", type=int, default=None, help="default 250,000; 1,500 for text")
+    p.add_argument("--large-rows", type=int, default=None, help="default 2,000,000; 0 (skipped) for text")
     p.add_argument("--repeat", type=int, default=2, help="runs per configuration; the fastest is reported")
     p.add_argument("--out", type=Path, default=None, help="also write the figures as JSON here")
     p.add_argument(
@@ -195,6 +206,9 @@ def main(argv: list[str] | None = None) -> int:
         help="flow runs without flow-run heartbeats, as the CLI runs on Prefect's temporary server",
     )
     a = p.parse_args(argv)
+    text = a.kind == "text"
+    a.rows_per_file = a.rows_per_file or (1_500 if text else 250_000)
+    a.large_rows = a.large_rows if a.large_rows is not None else (0 if text else 2_000_000)
 
     base = Path(tempfile.mkdtemp(prefix="ig-scaling-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
@@ -211,10 +225,11 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.update(env | {"PREFECT_API_URL": api})
     try:
         data = {
-            "warm": _generate(base / "warm", 2, 20_000, 100),
-            "multi": _generate(base / "multi", a.files, a.rows_per_file, 0),
-            "large": _generate(base / "large", 1, a.large_rows, 50),
+            "warm": _generate(base / "warm", 2, 200 if text else 20_000, 100, a.kind),
+            "multi": _generate(base / "multi", a.files, a.rows_per_file, 0, a.kind),
         }
+        if a.large_rows:
+            data["large"] = _generate(base / "large", 1, a.large_rows, 50, a.kind)
         beats = not a.no_heartbeats
         configs = {
             "in-process": lambda s, o: _in_process(s, o),
@@ -227,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
             run(data["warm"], base / "runs" / f"warm-{len(name)}-{name[:4]}")
         load_before = os.getloadavg()
         every: dict[str, dict[str, list[float]]] = {}
-        for dataset in ("multi", "large"):
+        for dataset in [d for d in ("multi", "large") if d in data]:
             for turn in range(a.repeat):  # configurations interleaved, so a busy spell hits all
                 for name, run in configs.items():
                     out = base / "runs" / f"{dataset}-{turn}-{name.replace(' ', '_').replace(',', '')}"

@@ -8,6 +8,7 @@ since columns that repeat values repeat them across batches.
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -26,7 +27,9 @@ class ColumnTransformer:
     def __init__(self, transform: Transform, entity: str) -> None:
         self.transform = transform
         self.entity = entity
-        self._cache: dict[str, str] | None = {}
+        # Values seen and their pseudonyms, as Arrow arrays: looked up in C++.
+        self._known: pa.Array | None = pa.array([], pa.large_string())
+        self._pseudonyms_known = pa.array([], pa.large_string())
         self._batches = 0
 
     def __call__(self, array: pa.Array) -> pa.Array:
@@ -46,24 +49,35 @@ class ColumnTransformer:
         encoded = array if pa.types.is_dictionary(array.type) else pc.dictionary_encode(array)
         values = encoded.dictionary.cast(pa.large_string())
         if isinstance(self.transform, Pseudonymize):
-            replaced = pa.array(self._pseudonyms(values.to_pylist()), pa.large_string())
+            replaced = self._pseudonyms(values)
         else:
             replaced = self.transform.apply_array(values, self.entity)
         return replaced, encoded.indices
 
-    def _pseudonyms(self, values: list[str]) -> list[str]:
+    def _pseudonyms(self, values: pa.Array) -> pa.Array:
         """Computed for values not seen before; the cache stops growing when full,
         keeping the values that came first, which in repetitive data repeat most.
-        Once batches show that values do not repeat, the cache is dropped."""
+        Once batches show that values do not repeat, the cache is dropped.
+
+        The lookup is Arrow's (`index_in`), so a batch whose values were all
+        seen before costs no Python per value."""
         tokens = self.transform.pseudonymizer.tokens
-        if self._cache is None:
-            return tokens(self.entity, values)
-        cache = self._cache
-        missing = [v for v in values if v not in cache]
-        fresh = dict(zip(missing, tokens(self.entity, missing), strict=True))
+        if self._known is None:
+            return pa.array(tokens(self.entity, values.to_pylist()), pa.large_string())
+        found = (
+            pc.index_in(values, value_set=self._known)
+            .fill_null(-1)
+            .to_numpy(zero_copy_only=False, writable=True)
+        )
+        missing = found < 0
+        new_values = values.filter(pa.array(missing))
+        fresh = pa.array(tokens(self.entity, new_values.to_pylist()), pa.large_string())
+        every = pa.concat_arrays([self._pseudonyms_known, fresh])
+        found[missing] = len(self._known) + np.arange(len(fresh))
         self._batches += 1
-        if self._batches > 1 and len(missing) > (1 - MIN_HIT_RATE) * len(values):
-            self._cache = None
-        elif len(cache) + len(fresh) <= CACHE_LIMIT:
-            cache.update(fresh)
-        return [cache.get(v) or fresh[v] for v in values]
+        if self._batches > 1 and len(fresh) > (1 - MIN_HIT_RATE) * len(values):
+            self._known = None
+        elif len(every) <= CACHE_LIMIT:
+            self._known = pa.concat_arrays([self._known, new_values])
+            self._pseudonyms_known = every
+        return every.take(pa.array(found))

@@ -18,9 +18,10 @@ from typing import NoReturn
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ingestguard.completions import state_dir
@@ -51,6 +52,7 @@ from ingestguard.stages import (
     part_in_worker,
     plan_in_worker,
     protect_in_worker,
+    remove_stale_parts,
 )
 from ingestguard.workers import default_workers
 
@@ -148,7 +150,7 @@ def protect_part_task(part: PartJob, execution: Execution) -> dict:
     return part_in_worker(part, _slots(execution), execution.timeout_seconds)
 
 
-@task(name="merge", **_IO, **_QUIET)
+@task(name="merge", **_QUIET)  # not retried: a failed merge has removed its parts
 def merge_task(job: FileJob, input_sha256: str, parts: list[dict], execution: Execution) -> dict:
     return merge_in_worker(job, input_sha256, parts, _slots(execution), execution.timeout_seconds)
 
@@ -195,6 +197,7 @@ def protect_dataset(request: ProtectRequest, execution: Execution | None = None)
     pairs = discover(request)
     ctx = new_run(policy, request.policy_path or "default", f"prefect:{flow_run.get_id()}")
     state = state_dir([FilePair(Path(src), Path(dst)) for src, dst in pairs])
+    remove_stale_parts(state)  # a killed run's parts: this run makes its own
     jobs = [FileJob(src, dst, request.policy_path, str(state)) for src, dst in pairs]
     logger.info("run %s: %d input files", ctx.run_id, len(jobs))
     evidence_path = evidence_paths(
@@ -238,10 +241,10 @@ class _Parted:
 
     job: FileJob
     input_sha256: str
-    parts: list
+    parts: list[PrefectFuture]
 
 
-def _submit_protect(runner, args: dict, planned: object, execution: Execution) -> object:
+def _submit_protect(runner: TaskRunner, args: dict, planned: object, execution: Execution) -> object:
     """One protect task for the file, or one per range of rows of a large
     Parquet file (ingestguard.parts); a failed plan is passed on as it is."""
     if not isinstance(planned, dict):
@@ -262,7 +265,7 @@ def _submit_protect(runner, args: dict, planned: object, execution: Execution) -
     return _Parted(job, sha, parts)
 
 
-def _submit_merge(runner, submitted: object, execution: Execution) -> object:
+def _submit_merge(runner: TaskRunner, submitted: object, execution: Execution) -> object:
     """The merge of a large file once its parts are done (other files' tasks go
     on meanwhile); if a part failed, its first error, and the others' parts go."""
     if not isinstance(submitted, _Parted):

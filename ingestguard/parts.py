@@ -188,6 +188,7 @@ def merge_parts(
 
 
 def _sum_counters(plans: list[ColumnPlan], parts: list[PartOutcome]) -> dict[str, ColumnCounters]:
+    """Per-column counts of the whole file: the parts' counts, added."""
     counters = {p.name: ColumnCounters() for p in flat_plans(plans)}
     for part in parts:
         for name, c in part.counters.items():

@@ -131,12 +131,24 @@ class PartJob:
         return Path(self.file.state_dir) / "parts"
 
 
+def _planned(job: FileJob, input_sha256: str, engine: Engine) -> list[ColumnPlan]:
+    """The plan the plan stage cached for these bytes. Parts and merges never
+    plan themselves: the file may have changed since (the merge's digest check
+    then fails the run), and a plan of other bytes must not be cached under
+    the planned digest."""
+    key = plan_key(input_sha256, engine.policy.sha256(), detector_version(engine.detector.model_info()))
+    plans = PlanCache(Path(job.state_dir) / "plans").get(key)
+    if plans is None:
+        raise ScanError(f"the column plan of {job.source} is gone from the state folder; run again")
+    return plans
+
+
 def protect_part_job(part: PartJob) -> dict:
     """One part of a large file into a held Arrow part; returns its PartOutcome dict."""
     job = part.file
     with _typed(job.source):
         engine = _engine(job)
-        plans, _ = _plans(open_source(job.pair.source), part.input_sha256, engine, Path(job.state_dir))
+        plans = _planned(job, part.input_sha256, engine)
         return protect_part(job.pair.source, plans, engine, part.start, part.stop, part.folder).to_dict()
 
 
@@ -145,7 +157,7 @@ def merge_job(job: FileJob, input_sha256: str, parts: list[dict]) -> dict:
     Returns {"outcome": FileOutcome dict, "reused": False}, as protect_one does."""
     with _typed(job.source):
         engine = _engine(job)
-        plans, _ = _plans(open_source(job.pair.source), input_sha256, engine, Path(job.state_dir))
+        plans = _planned(job, input_sha256, engine)
         outcome = merge_parts(
             job.pair, plans, engine, [PartOutcome.from_dict(p) for p in parts], input_sha256
         )
@@ -160,7 +172,9 @@ def discard_parts(parts: list[dict]) -> None:
 
 
 def part_in_worker(part: PartJob, workers: int, timeout: float | None) -> dict:
-    stop = partial(_remove_stale_parts, part.folder)
+    """`protect_part_job` in a worker process that is killed past `timeout`; the
+    part it was writing (its lock died with it) is then removed."""
+    stop = partial(remove_stale_parts, Path(part.file.state_dir), part.file.pair.source.name)
     what = f"rows {part.start}..{part.stop} of {part.file.source}"
     return run(protect_part_job, (part,), workers, timeout, what, on_stop=stop)
 
@@ -168,13 +182,22 @@ def part_in_worker(part: PartJob, workers: int, timeout: float | None) -> dict:
 def merge_in_worker(
     job: FileJob, input_sha256: str, parts: list[dict], workers: int, timeout: float | None
 ) -> dict:
-    stop = partial(discard_partials, Path(job.destination))
+    """`merge_job` in a worker process; if it is killed, what it staged and the
+    parts it was merging are removed."""
+
+    def stop() -> None:
+        discard_partials(Path(job.destination))
+        discard_parts(parts)
+
     return run(merge_job, (job, input_sha256, parts), workers, timeout, job.source, on_stop=stop)
 
 
-def _remove_stale_parts(folder: Path) -> None:
+def remove_stale_parts(state: Path, name: str = "") -> None:
+    """Remove parts no live worker holds (a killed run's, a stopped task's):
+    of the input file called `name` only, or of every file."""
+    folder = state / "parts"
     if folder.is_dir():
-        remove_stale(folder)
+        remove_stale(folder, prefix=f".{name}." if name else "")
 
 
 def plan_in_worker(job: FileJob, workers: int, timeout: float | None) -> dict:

@@ -142,3 +142,55 @@ def test_the_flow_protects_a_large_file_in_parts_with_identical_bytes(tmp_path: 
     assert entry["stages"]["protect"]["rows"] == 140_000
     assert sum(c["values_transformed"] for c in entry["columns"]) > 0
     assert not any((out.parent / STATE_DIR / "parts").iterdir())
+
+
+def test_a_dictionary_column_with_a_dictionary_per_row_group_merges_identically(
+    tmp_path: Path, small_batches
+) -> None:
+    """Parts are Arrow IPC streams: the IPC file format would refuse a second dictionary."""
+    chunks = [
+        pa.array([f"user{(g * 37 + i) % 90}@example.com" for i in range(250)]).dictionary_encode()
+        for g in range(5)
+    ]
+    codes = pa.chunked_array([pa.array([f"c{g}"] * 250).dictionary_encode() for g in range(5)])
+    table = pa.table({"email": pa.chunked_array(chunks), "code": codes, "n": list(range(1_250))})
+    src = tmp_path / "dict.parquet"
+    pq.write_table(table, src, row_group_size=250)
+    policy = Policy(entities=["EMAIL_ADDRESS"])
+    engine = get_engine(policy, key_for(policy))
+    plans = plan(ParquetSource(src), engine)
+    whole = protect_file(FilePair(src, tmp_path / "whole.parquet"), engine, plans=plans)
+    done = [
+        parts.protect_part(src, plans, engine, a, b, tmp_path / "parts")
+        for a, b in parts.row_ranges(1_250, part_rows=600)
+    ]
+    merged = parts.merge_parts(
+        FilePair(src, tmp_path / "merged.parquet"), plans, engine, done, file_sha256(src)
+    )
+    assert merged.output_sha256 == whole.output_sha256
+    assert merged.columns == whole.columns
+    [email] = [c for c in merged.columns if c["name"] == "email"]
+    assert email["values_transformed"] == 1_250
+    assert not pq.read_table(Path(merged.staging)).column("email").to_pylist()[0].startswith("user")
+
+
+def test_a_part_never_plans_for_itself(tmp_path: Path) -> None:
+    """A part of a file whose cached plan is gone fails; it does not profile the file again."""
+    from ingestguard.errors import ScanError
+    from ingestguard.stages import FileJob, PartJob, protect_part_job
+
+    src = write_demo(tmp_path / "in.parquet", rows=200, seed=1)
+    job = FileJob(str(src), str(tmp_path / "out.parquet"), None, str(tmp_path / "state"))
+    with pytest.raises(ScanError, match="plan of .* is gone"):
+        protect_part_job(PartJob(job, file_sha256(src), 0, 100))
+    assert not (tmp_path / "state" / "plans").exists()
+
+
+def test_the_cli_help_gives_the_part_sizes_the_code_uses() -> None:
+    from typer.testing import CliRunner
+
+    from ingestguard.cli import app
+
+    result = CliRunner().invoke(app, ["protect", "--help"], env={"COLUMNS": "300", "TERMINAL_WIDTH": "300"})
+    assert result.exit_code == 0
+    assert f"{parts.PART_ROWS:,}" in result.output and f"{BATCH_ROWS:,}" in result.output

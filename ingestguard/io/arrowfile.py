@@ -1,9 +1,11 @@
-"""Arrow IPC files: the protected parts of a large file, held until they are merged.
+"""Arrow IPC streams: the protected parts of a large file, held until they are merged.
 
 IPC keeps every batch as it was written (schema, types, batch boundaries), so
 merging the parts of a file writes exactly the batches an undivided run would
-write, and the merged output is byte-identical to it. Parts are staging files
-(see staging.py): locked while their worker lives, removed when stale.
+write, and the merged output is byte-identical to it. The stream format, not
+the file format: a dictionary column may carry a different dictionary in each
+batch, which the file format refuses. Parts are staging files (see
+staging.py): locked while their worker lives, removed when stale.
 """
 
 from __future__ import annotations
@@ -18,14 +20,14 @@ from ingestguard.io.staging import StagedSink
 
 
 class StagedArrow(StagedSink):
-    """An Arrow IPC file writer behind a locked staging name."""
+    """An Arrow IPC stream writer behind a locked staging name."""
 
     format = "arrow"
 
     def __init__(self, destination: Path, schema: pa.Schema) -> None:
         super().__init__(destination)
         try:
-            self._writer = pa.ipc.new_file(self.staging, schema)
+            self._writer = pa.ipc.new_stream(self.staging, schema)
         except OSError as exc:
             raise self._fail_open(exc) from None
         self._closed = False
@@ -40,8 +42,7 @@ class StagedArrow(StagedSink):
 
     def staged_rows(self) -> int:
         with pa.memory_map(str(self.staging)) as source:
-            reader = pa.ipc.open_file(source)
-            return sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches))
+            return sum(batch.num_rows for batch in pa.ipc.open_stream(source))
 
 
 def read_batches(path: Path, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
@@ -49,10 +50,9 @@ def read_batches(path: Path, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
     different plan) or one that does not read is refused, not merged."""
     try:
         with pa.memory_map(str(path)) as source:
-            reader = pa.ipc.open_file(source)
+            reader = pa.ipc.open_stream(source)
             if not reader.schema.equals(schema, check_metadata=True):
                 raise ScanError(f"a held part {path.name} does not have the output's schema; run again")
-            for i in range(reader.num_record_batches):
-                yield reader.get_batch(i)
+            yield from reader
     except (pa.ArrowException, OSError):
         raise ScanError(f"a held part {path.name} could not be read; run again") from None

@@ -73,13 +73,15 @@ def new_staging(destination: Path) -> Path:
     return staging
 
 
-def remove_stale(folder: Path) -> list[Path]:
-    """Remove staging files in `folder` that no live process holds and that
-    are older than this call; returns what was removed."""
+def remove_stale(folder: Path, prefix: str = "") -> list[Path]:
+    """Remove staging files in `folder` (whose names start with `prefix`) that no
+    live process holds and that are older than this call; returns what was removed."""
     now = time.time()
     removed = []
     for entry in os.scandir(folder):
-        if not STAGING_NAME.match(entry.name) or not entry.is_file(follow_symlinks=False):
+        if not entry.name.startswith(prefix) or not STAGING_NAME.match(entry.name):
+            continue
+        if not entry.is_file(follow_symlinks=False):
             continue
         if entry.stat(follow_symlinks=False).st_mtime >= now:
             continue

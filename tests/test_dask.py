@@ -25,10 +25,12 @@ from tests.flows.prefect_server import (
     prefect_api,  # noqa: F401 (a fixture)
 )
 from tests.test_e2e import run_cli
+from tests.test_parts import large_text_file
 
 pytest.importorskip("prefect_dask", reason="the dask extra is not installed: pip install 'ingestguard[dask]'")
 pytestmark = pytest.mark.slow
 FILES = ["a.parquet", "b.parquet", "more/c.parquet", "more/d.parquet"]
+LARGE = "large.parquet"
 
 
 def _stop(procs: list[subprocess.Popen]) -> None:
@@ -96,6 +98,7 @@ def test_protect_on_a_dask_cluster_matches_an_in_process_run(
     address, shared = cluster
     for i, name in enumerate(FILES):
         write_demo(shared / "in" / name, rows=200, seed=60 + i)
+    large_text_file(shared / "in" / LARGE)  # 140,000 rows: three parts and a merge
     key_file = shared / "key"
     key_file.write_text(base64.b64encode(os.urandom(32)).decode())
     key_file.chmod(0o600)
@@ -132,7 +135,7 @@ def test_protect_on_a_dask_cluster_matches_an_in_process_run(
         no_env_key,
     )
     assert on_dask.returncode == 0, on_dask.stderr[-2000:]
-    for name in FILES:
+    for name in [*FILES, LARGE]:
         assert file_sha256(shared / "out" / name) == file_sha256(tmp_path / "local" / name), name
     [evidence] = (shared / "ev").glob("*.evidence.json")
     doc = json.loads(evidence.read_text())
@@ -150,6 +153,8 @@ def test_protect_on_a_dask_cluster_matches_an_in_process_run(
             }
         )
     assert done == {
-        "plan_task": len(FILES),
+        "plan_task": len(FILES) + 1,
         "protect_task": len(FILES),
-    }  # every file went through the cluster
+        "protect_part_task": 3,
+        "merge_task": 1,
+    }  # every file went through the cluster, the large one in parts

@@ -114,17 +114,17 @@ def test_parts_that_miss_rows_are_not_merged(tmp_path: Path, small_batches) -> N
     assert list(folder.iterdir()) == []
 
 
-def _large_file(path: Path) -> Path:
+def large_text_file(path: Path) -> Path:
     """Over two batches of rows with few distinct notes (the NER runs per distinct
     text), in row groups that do not line up with batches."""
     table = pa.concat_tables([synthetic_table(200, seed=9)] * 700)
-    path.parent.mkdir(parents=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, path, row_group_size=30_000)
     return path
 
 
 def test_the_flow_protects_a_large_file_in_parts_with_identical_bytes(tmp_path: Path) -> None:
-    src = _large_file(tmp_path / "in" / "big.parquet")
+    src = large_text_file(tmp_path / "in" / "big.parquet")
     base = ["protect", str(src)]
     whole = run_cli([*base, str(tmp_path / "a.parquet"), "--no-orchestrator"], tmp_path)
     assert whole.returncode == 0, whole.stderr[-2000:]

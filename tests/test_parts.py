@@ -4,7 +4,12 @@ undivided run, with the same counts; through the flow too, in worker processes."
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -20,7 +25,8 @@ from ingestguard.io.parquet import ParquetSource, rebatch
 from ingestguard.pipeline import get_engine, plan, protect_file
 from ingestguard.policy import Policy
 from ingestguard.runs import key_for
-from tests.test_e2e import run_cli
+from tests.test_e2e import KEY, run_cli
+from tests.test_resume import session_workers, wait_until
 
 
 def test_row_ranges_are_whole_batches_that_cover_the_file() -> None:
@@ -123,15 +129,42 @@ def large_text_file(path: Path) -> Path:
     return path
 
 
-def test_the_flow_protects_a_large_file_in_parts_with_identical_bytes(tmp_path: Path) -> None:
+def test_a_killed_run_in_parts_publishes_nothing_and_its_rerun_the_undivided_bytes(tmp_path: Path) -> None:
+    """Through the flow with two workers: SIGKILLed while parts are held, nothing is
+    published; the same command again divides the file, and its output and
+    evidence are those of an undivided run."""
     src = large_text_file(tmp_path / "in" / "big.parquet")
     base = ["protect", str(src)]
     whole = run_cli([*base, str(tmp_path / "a.parquet"), "--no-orchestrator"], tmp_path)
     assert whole.returncode == 0, whole.stderr[-2000:]
     out = tmp_path / "out" / "big.parquet"
     ev = tmp_path / "ev"
+    args = [*base, str(out), "--workers", "2", "--evidence-dir", str(ev)]
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env |= {
+        "PREFECT_HOME": str(tmp_path / "prefect"),
+        "INGESTGUARD_KEY": KEY,
+        "INGESTGUARD_HOME": str(tmp_path / "ig"),
+    }
+    exe = str(Path(sys.executable).with_name("ingestguard"))
+    proc = subprocess.Popen(
+        [exe, *args], env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    held = out.parent / STATE_DIR / "parts"
+    try:
+        assert wait_until(lambda: proc.poll() is not None or any(held.glob(".*.partial")))
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        assert proc.returncode == -signal.SIGKILL
+        assert wait_until(lambda: not session_workers(proc.pid), limit=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert not out.exists() and not (ev / "ledger.jsonl").exists()
+
     # a file with free text is divided into parts of one batch by default
-    parted = run_cli([*base, str(out), "--workers", "2", "--evidence-dir", str(ev)], tmp_path)
+    parted = run_cli(args, tmp_path)
     assert parted.returncode == 0, parted.stderr[-2000:]
     assert f"{src}: 140000 rows in 3 parts" in parted.stdout + parted.stderr
     assert file_sha256(out) == file_sha256(tmp_path / "a.parquet")
@@ -141,7 +174,8 @@ def test_the_flow_protects_a_large_file_in_parts_with_identical_bytes(tmp_path: 
     assert entry["output_sha256"] == file_sha256(out)
     assert entry["stages"]["protect"]["rows"] == 140_000
     assert sum(c["values_transformed"] for c in entry["columns"]) > 0
-    assert not any((out.parent / STATE_DIR / "parts").iterdir())
+    assert not any(held.iterdir())  # the killed run's parts and this run's are gone
+    assert not list(out.parent.glob(".*.partial"))
 
 
 def test_a_dictionary_column_with_a_dictionary_per_row_group_merges_identically(

@@ -68,7 +68,7 @@ def _inputs(base: Path) -> Path:
     return base / "in"
 
 
-def _session_workers(session: int) -> list[int]:
+def session_workers(session: int) -> list[int]:
     """Worker processes (multiprocessing spawn children) left in a process session."""
     found = []
     for entry in Path("/proc").iterdir():
@@ -82,7 +82,7 @@ def _session_workers(session: int) -> list[int]:
     return found
 
 
-def _wait_until(condition, limit: float = 600.0) -> bool:
+def wait_until(condition, limit: float = 600.0) -> bool:
     """Poll `condition` (not a timing assertion: `limit` only bounds a hung test)."""
     end = time.monotonic() + limit
     while time.monotonic() < end:
@@ -121,14 +121,14 @@ def test_sigkill_mid_run_then_rerun_publishes_the_uninterrupted_outputs(
     records = out / STATE_DIR / "completions"
     try:
         # Kill once a file is done and before the run can finish.
-        assert _wait_until(lambda: proc.poll() is not None or len(list(records.glob("*.json"))) >= 1)
+        assert wait_until(lambda: proc.poll() is not None or len(list(records.glob("*.json"))) >= 1)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         assert proc.returncode == -signal.SIGKILL
         done_before = len(list(records.glob("*.json")))
         assert 1 <= done_before < len(FILES)
         # The workers notice their parent is gone and exit.
-        assert _wait_until(lambda: not _session_workers(proc.pid), limit=60)
+        assert wait_until(lambda: not session_workers(proc.pid), limit=60)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)  # anything of its session still there

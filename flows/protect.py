@@ -83,8 +83,9 @@ class Execution(BaseModel):
     part_rows: int | None = Field(
         None,
         ge=1,
-        description=f"Rows per protect task for a large Parquet file (default {PART_ROWS:,}, "
-        f"{BATCH_ROWS:,} for a file with free text); a smaller file is one task.",
+        description="Divide every Parquet file larger than this into protect tasks of this many rows "
+        f"(default: only files larger than one worker's share of the run, in parts of {PART_ROWS:,} "
+        f"rows, {BATCH_ROWS:,} for a file with free text).",
     )
 
 
@@ -210,7 +211,10 @@ def protect_dataset(request: ProtectRequest, execution: Execution | None = None)
         logger.info("run %s: %d of %d plans from the cache", ctx.run_id, cached, len(jobs))
         # Files whose plan failed are not protected; the others are, so the evidence
         # names exactly what could not be scanned and a rerun finds the rest done.
-        futures = [_submit_protect(runner, a, p, execution) for a, p in zip(args, planned, strict=True)]
+        share = _worker_share(runner, planned, execution)
+        futures = [
+            _submit_protect(runner, a, p, execution, share) for a, p in zip(args, planned, strict=True)
+        ]
         results = [_result(f) for f in [_submit_merge(runner, f, execution) for f in futures]]
     done = [FileOutcome.from_dict(r["outcome"]) for r in results if isinstance(r, dict) and "outcome" in r]
     errors = [r for r in results if isinstance(r, BaseException)]
@@ -244,15 +248,30 @@ class _Parted:
     parts: list[PrefectFuture]
 
 
-def _submit_protect(runner: TaskRunner, args: dict, planned: object, execution: Execution) -> object:
-    """One protect task for the file, or one per range of rows of a large
-    Parquet file (ingestguard.parts); a failed plan is passed on as it is."""
+def _worker_share(runner: TaskRunner, planned: list, execution: Execution) -> float:
+    """Rows of the run per worker slot (local processes, or the Dask cluster's
+    threads); infinite with one slot, where parts would only add a merge."""
+    if execution.dask_address:
+        slots = sum(runner.client.nthreads().values())
+    else:
+        slots = execution.workers or default_workers()
+    rows = sum(p["rows"] for p in planned if isinstance(p, dict))
+    return rows / slots if slots > 1 else float("inf")
+
+
+def _submit_protect(
+    runner: TaskRunner, args: dict, planned: object, execution: Execution, share: float
+) -> object:
+    """One protect task for the file, or one per range of rows of a Parquet file
+    larger than a worker's share of the run (ingestguard.parts): smaller files
+    already keep the workers busy side by side, and dividing them only adds
+    merges. `--part-rows` divides every file larger than it. A failed plan is
+    passed on as it is."""
     if not isinstance(planned, dict):
         return planned
     job = args["job"]
-    # One local worker gains nothing from parts: it would only pay for the merge.
-    parallel = bool(execution.dask_address) or (execution.workers or default_workers()) > 1
-    divide = planned["divisible"] and parallel
+    large = planned["rows"] > (execution.part_rows if execution.part_rows else share)
+    divide = planned["divisible"] and large and share != float("inf")
     ranges = row_ranges(planned["rows"], execution.part_rows or planned["part_rows"]) if divide else []
     if len(ranges) < 2:
         return runner.submit(protect_task, args)

@@ -165,7 +165,8 @@ def protect(
         typer.Option(
             "--part-rows",
             min=1,
-            help="Rows per task for a large Parquet file (default 524,288; 65,536 with free text).",
+            help="Divide Parquet files larger than this into tasks of this many rows (default: files "
+            "over one worker's share of the run, in parts of 524,288 rows; 65,536 with free text).",
         ),
     ] = None,
 ) -> None:

@@ -68,3 +68,39 @@ def test_heartbeats_go_only_to_a_real_server() -> None:
         default = get_current_settings().flows.heartbeat_frequency
         with heartbeats_only_to_a_real_server():
             assert get_current_settings().flows.heartbeat_frequency == default >= 30
+
+
+def test_a_file_is_divided_only_when_larger_than_a_worker_s_share(monkeypatch) -> None:
+    """Equal files keep the workers busy side by side: dividing them would only add merges."""
+    import logging
+
+    from ingestguard.flows import protect as flow
+    from ingestguard.io import BATCH_ROWS
+    from ingestguard.stages import FileJob
+
+    monkeypatch.setattr(flow, "get_run_logger", lambda: logging.getLogger("test"))
+
+    class Runner:
+        def submit(self, task, parameters):
+            part = parameters.get("part")
+            return (task.name, (part.start, part.stop) if part else None)
+
+    def submitted(batches: list[int], execution: Execution) -> list[object]:
+        plans = [
+            {"rows": n * BATCH_ROWS, "divisible": True, "part_rows": BATCH_ROWS, "input_sha256": "0" * 64}
+            for n in batches
+        ]
+        share = flow._worker_share(Runner(), plans, execution)
+        jobs = [{"job": FileJob(f"/in/{i}", f"/out/{i}", None, "/state")} for i in range(len(plans))]
+        return [
+            flow._submit_protect(Runner(), a, p, execution, share) for a, p in zip(jobs, plans, strict=True)
+        ]
+
+    two = Execution(workers=2)
+    assert submitted([2, 2], two) == [("protect", None), ("protect", None)]
+    small, large = submitted([1, 3], two)  # 4 batches in all, 2 per worker: the 3-batch file is divided
+    assert small == ("protect", None)
+    assert large.parts == [("protect-part", (b * BATCH_ROWS, (b + 1) * BATCH_ROWS)) for b in range(3)]
+    assert submitted([3], Execution(workers=1)) == [("protect", None)]  # one worker: nothing to share
+    [forced] = submitted([2, 2], Execution(workers=2, part_rows=BATCH_ROWS))[:1]
+    assert len(forced.parts) == 2  # --part-rows divides every file larger than it

@@ -48,11 +48,16 @@ def _engine(job: FileJob) -> Engine:
     return get_engine(policy, key_for(policy))
 
 
+def _plan_cache(state: Path, input_sha256: str, engine: Engine) -> tuple[PlanCache, str]:
+    """The run's plan cache and the key of these bytes under this policy and these detectors."""
+    key = plan_key(input_sha256, engine.policy.sha256(), detector_version(engine.detector.model_info()))
+    return PlanCache(state / "plans"), key
+
+
 def _plans(
     source: FileSource, input_sha256: str, engine: Engine, state: Path
 ) -> tuple[list[ColumnPlan], bool]:
-    key = plan_key(input_sha256, engine.policy.sha256(), detector_version(engine.detector.model_info()))
-    cache = PlanCache(state / "plans")
+    cache, key = _plan_cache(state, input_sha256, engine)
     cached = cache.get(key)
     if cached is not None:
         return cached, True
@@ -136,8 +141,8 @@ def _planned(job: FileJob, input_sha256: str, engine: Engine) -> list[ColumnPlan
     plan themselves: the file may have changed since (the merge's digest check
     then fails the run), and a plan of other bytes must not be cached under
     the planned digest."""
-    key = plan_key(input_sha256, engine.policy.sha256(), detector_version(engine.detector.model_info()))
-    plans = PlanCache(Path(job.state_dir) / "plans").get(key)
+    cache, key = _plan_cache(Path(job.state_dir), input_sha256, engine)
+    plans = cache.get(key)
     if plans is None:
         raise ScanError(f"the column plan of {job.source} is gone from the state folder; run again")
     return plans

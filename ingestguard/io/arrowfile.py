@@ -16,29 +16,16 @@ from pathlib import Path
 import pyarrow as pa
 
 from ingestguard.errors import ScanError
-from ingestguard.io.staging import StagedSink
+from ingestguard.io.staging import StagedBatchWriter
 
 
-class StagedArrow(StagedSink):
+class StagedArrow(StagedBatchWriter):
     """An Arrow IPC stream writer behind a locked staging name."""
 
     format = "arrow"
 
     def __init__(self, destination: Path, schema: pa.Schema) -> None:
-        super().__init__(destination)
-        try:
-            self._writer = pa.ipc.new_stream(self.staging, schema)
-        except OSError as exc:
-            raise self._fail_open(exc) from None
-        self._closed = False
-
-    def _write(self, batch: pa.RecordBatch) -> None:
-        self._writer.write_batch(batch)
-
-    def _close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._writer.close()
+        super().__init__(destination, lambda staging: pa.ipc.new_stream(staging, schema))
 
     def staged_rows(self) -> int:
         with pa.memory_map(str(self.staging)) as source:

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 
 from ingestguard.errors import InputError
 from ingestguard.io.paths import check_input_file, file_sha256
-from ingestguard.io.staging import StagedSink
+from ingestguard.io.staging import StagedBatchWriter
 from ingestguard.io.table import BATCH_ROWS, check_columns, readable, readable_schema
 
 
@@ -148,7 +148,7 @@ def rebatch(batches: Iterator[pa.RecordBatch], size: int) -> Iterator[pa.RecordB
         yield pending[0] if len(pending) == 1 else pa.concat_batches(pending)
 
 
-class StagedParquet(StagedSink):
+class StagedParquet(StagedBatchWriter):
     """A Parquet writer whose file only appears at the destination on commit."""
 
     format = "parquet"
@@ -161,20 +161,10 @@ class StagedParquet(StagedSink):
     ) -> None:
         """`encryption_properties`: Parquet modular encryption of some columns
         (encrypt_column; see column_encryption.ColumnEncryption.properties)."""
-        super().__init__(destination)
-        try:
-            self._writer = pq.ParquetWriter(self.staging, schema, encryption_properties=encryption_properties)
-        except OSError as exc:
-            raise self._fail_open(exc) from None
-        self._closed = False
-
-    def _write(self, batch: pa.RecordBatch) -> None:
-        self._writer.write_batch(batch)
-
-    def _close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._writer.close()
+        super().__init__(
+            destination,
+            lambda staging: pq.ParquetWriter(staging, schema, encryption_properties=encryption_properties),
+        )
 
     def staged_rows(self) -> int:
         return ParquetSource(self.staging).num_rows

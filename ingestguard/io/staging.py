@@ -22,11 +22,20 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 import pyarrow as pa
 
 from ingestguard.errors import InputError
+
+
+class BatchWriter(Protocol):
+    def write_batch(self, batch: pa.RecordBatch) -> None: ...
+
+    def close(self) -> None: ...
+
 
 STAGING_NAME = re.compile(r"^\..+\.[0-9a-f]{12}\.partial$")
 
@@ -202,3 +211,24 @@ class StagedSink:
     def staged_rows(self) -> int:
         """Rows in the staged file, read back from disk in its format."""
         raise NotImplementedError
+
+
+class StagedBatchWriter(StagedSink):
+    """A staged sink around one of Arrow's batch writers (Parquet, IPC, CSV):
+    `open_writer` opens it on the staging path; it is closed once."""
+
+    def __init__(self, destination: Path, open_writer: Callable[[Path], BatchWriter]) -> None:
+        super().__init__(destination)
+        try:
+            self._writer = open_writer(self.staging)
+        except OSError as exc:
+            raise self._fail_open(exc) from None
+        self._closed = False
+
+    def _write(self, batch: pa.RecordBatch) -> None:
+        self._writer.write_batch(batch)
+
+    def _close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._writer.close()

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import compress
+from operator import not_
+from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -40,6 +42,16 @@ class TextScan:
         return _count(self.findings, self.rows_per_value)
 
 
+class Verified(Protocol):
+    """Which of a column's distinct values a detector already read, in an earlier
+    batch of the same column, and found nothing in; and the way to record the ones
+    it reads now and finds nothing in (`transforms.columns.CachedPseudonyms`)."""
+
+    def clean(self, detector: Detector) -> np.ndarray: ...
+
+    def mark_clean(self, detector: Detector, positions: np.ndarray) -> None: ...
+
+
 @dataclass
 class DistinctValues:
     """A column's distinct values and each row's index into them (null rows: null).
@@ -50,12 +62,15 @@ class DistinctValues:
     findings per value, when that same detector already made them. `repeats`:
     the dictionary may hold a value more than once (a transform's outputs:
     replace and redact make one value of many, masks collide).
+    `verified`: for a dictionary that holds each value once, which values the
+    re-scan need not read again (pseudonyms repeat across batches, not within one).
     """
 
     dictionary: pa.Array
     indices: pa.Array
     findings: list[Sequence[Finding]] | None = None
     repeats: bool = False
+    verified: Verified | None = None
 
     @classmethod
     def of(cls, array: pa.Array) -> DistinctValues:
@@ -105,15 +120,32 @@ def count_entities(columns: Sequence[DistinctValues], detector: Detector) -> lis
     The values of every column without findings go to the detector in one call:
     each call has a fixed cost (RE2 compiles the prefilters) that would otherwise
     be paid per column and batch. Detection reads each value on its own, so
-    this finds what one call per column finds.
+    this finds what one call per column finds, and a value this detector found
+    nothing in before (`DistinctValues.verified`) need not be read again.
     """
     used = [_used(values) for values in columns]
     todo = [i for i, values in enumerate(columns) if values.findings is None]
-    found = detector.analyze_batch(pa.concat_arrays([used[i][0] for i in todo])) if todo else []
+    # Per column: the positions the detector reads, where some are verified clean (None: all).
+    read = {i: _unverified(columns[i], used[i][1], detector) for i in todo}
+    arrays = [used[i][0] if read[i] is None else used[i][0].take(pa.array(read[i])) for i in todo]
+    found = detector.analyze_batch(pa.concat_arrays(arrays)) if todo else []
     findings = [values.findings for values in columns]
+    rows = [rows_per_value for _, rows_per_value in used]
     start = 0
-    for i in todo:
-        end = start + len(used[i][0])
+    for i, array in zip(todo, arrays, strict=True):
+        end = start + len(array)
         findings[i] = found[start:end]
         start = end
-    return [_count(f, rows) for f, (_, rows) in zip(findings, used, strict=True)]
+        positions, verified = read[i], columns[i].verified
+        if positions is not None and verified is not None:
+            nothing = np.fromiter(map(not_, findings[i]), bool, count=len(positions))
+            verified.mark_clean(detector, positions[nothing])
+            rows[i] = rows[i][positions]
+    return [_count(f, r) for f, r in zip(findings, rows, strict=True)]
+
+
+def _unverified(values: DistinctValues, rows_per_value: np.ndarray, detector: Detector) -> np.ndarray | None:
+    """Positions of the values some row uses that `detector` has not found clean before."""
+    if values.verified is None:
+        return None
+    return np.flatnonzero(~values.verified.clean(detector) & (rows_per_value > 0))

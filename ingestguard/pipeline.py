@@ -286,9 +286,11 @@ class BatchProtector:
         if not is_text(array.type):  # forced redact on a non-text column
             return pa.nulls(len(array), array.type)
         transformer = self._column_transformers[p.name]
-        replaced, indices = transformer.distinct(array)
+        replaced, indices, verified = transformer.distinct(array)
         if top_level:
-            self.outputs[p.name] = DistinctValues(replaced, indices, repeats=transformer.repeats)
+            self.outputs[p.name] = DistinctValues(
+                replaced, indices, repeats=transformer.repeats, verified=verified
+            )
         return pc.take(replaced, indices).cast(array.type)
 
     def _shift_dates(self, p: ColumnPlan, array: pa.Array, batch: pa.RecordBatch) -> pa.Array:
@@ -400,6 +402,7 @@ def residual_scan(
     `known`: the distinct values of some of the batch's columns, by name, as protecting
     them made them (`BatchProtector.outputs`); those columns are not encoded again,
     and where `patterns` already scanned the values unchanged, its findings count.
+    Pseudonyms `patterns` found clean in an earlier batch of the column are not read again.
     """
     known = known or {}
     paths: list[str] = []

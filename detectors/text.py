@@ -110,7 +110,9 @@ def scan_text_column(array: pa.Array, detector: Detector) -> TextScan:
     """Findings per distinct value, with what is needed to rebuild the column."""
     distinct = DistinctValues.of(array)
     dictionary, rows_per_value = _used(distinct)
-    return TextScan(dictionary, detector.analyze_batch(dictionary), distinct.indices, rows_per_value, array.type)
+    return TextScan(
+        dictionary, detector.analyze_batch(dictionary), distinct.indices, rows_per_value, array.type
+    )
 
 
 def count_entities(columns: Sequence[DistinctValues], detector: Detector) -> list[dict[str, int]]:

@@ -20,7 +20,7 @@ from ingestguard.io import TableSource
 from ingestguard.keys import _make_key
 from ingestguard.pipeline import BatchProtector, Engine, plan, residual_scan
 from ingestguard.policy import Action, Policy
-from ingestguard.transforms.actions import Transform
+from ingestguard.transforms.actions import Pseudonymize, Transform
 
 KEY = _make_key(bytes(range(32)), source="test")
 ROWS = 300
@@ -174,3 +174,157 @@ def test_an_encrypted_columns_own_entity_is_not_counted_any_other_is(
     assert residual_scan(batch, engine.patterns, {"ssn": "US_SSN"}, known) == {
         "ssn": Counter({"EMAIL_ADDRESS": ROWS // 4})
     }
+
+
+# Pseudonyms across batches: the re-scan reads a cached pseudonym once per column and detector.
+
+BATCH_ROWS = 60
+
+
+class LeakyPseudonymizer:
+    """Stands in for the keyed pseudonymizer: 'keep' addresses come out as they are
+    (a sensitive value left behind), others as a plain name no pattern matches."""
+
+    def tokens(self, entity: str, values: list[str]) -> list[str]:
+        return [
+            v if v.startswith("keep") else f"{entity}_{v.split('@')[0].replace('-', '_')}" for v in values
+        ]
+
+
+class Reading:
+    """The pattern detector, recording the values each call hands it."""
+
+    def __init__(self, detector: object) -> None:
+        self.detector = detector
+        self.calls: list[list[str | None]] = []
+
+    def analyze_batch(self, texts: pa.Array, context: tuple[str, ...] = ()) -> list:
+        self.calls.append(texts.to_pylist())
+        return self.detector.analyze_batch(texts, context)
+
+    def last_read(self) -> set[str | None]:
+        return set(self.calls[-1]) if self.calls else set()
+
+
+@pytest.fixture(scope="module")
+def pseudo_engine() -> Engine:
+    policy = Policy(
+        entities=["EMAIL_ADDRESS", "US_SSN", "PHONE_NUMBER"],
+        actions={"EMAIL_ADDRESS": "pseudonymize"},
+        sampling={"size": 50, "seed": 1},
+    )
+    return Engine(policy, KEY)
+
+
+def _repeating(batch: int, users: range = range(13)) -> list[str | None]:
+    """Addresses that repeat across batches, two new ones per batch, some left behind, some null."""
+    return [
+        None
+        if j % 10 == 9
+        else f"keep{j % 4}@example.com"
+        if j % 5 == 0
+        else f"b{batch}-{j % 2}@example.org"
+        if j % 7 == 3
+        else f"user{users[(j + batch) % len(users)]}@example.org"
+        for j in range(BATCH_ROWS)
+    ]
+
+
+def _pseudo_protector(
+    engine: Engine, table: pa.Table, monkeypatch: pytest.MonkeyPatch
+) -> tuple[BatchProtector, list[pa.RecordBatch]]:
+    monkeypatch.setitem(engine.transforms, Action.PSEUDONYMIZE, Pseudonymize(LeakyPseudonymizer()))
+    plans = plan(TableSource(table), engine)
+    for name in table.column_names:
+        assert {p.name: (p.entity, p.action) for p in plans}[name] == ("EMAIL_ADDRESS", Action.PSEUDONYMIZE)
+    return BatchProtector(plans, table.schema, engine), table.to_batches(max_chunksize=BATCH_ROWS)
+
+
+def _kept(values: list[str | None]) -> int:
+    return sum(1 for v in values if v and v.startswith("keep"))
+
+
+def test_reused_verdicts_give_the_counts_of_a_fresh_rescan_in_every_batch(
+    pseudo_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    columns = [_repeating(b) for b in range(6)]
+    table = pa.table({"email": [v for c in columns for v in c]})
+    protector, batches = _pseudo_protector(pseudo_engine, table, monkeypatch)
+    assert len(batches) == 6
+    for emails, batch in zip(columns, batches, strict=True):
+        out = protector(batch)
+        assert protector.outputs["email"].verified is not None
+        reused = residual_scan(out, pseudo_engine.patterns, known=protector.outputs)
+        # The left-behind addresses are never marked clean: counted in every batch, per row.
+        assert reused == {"email": Counter({"EMAIL_ADDRESS": _kept(emails)})}
+        assert _kept(emails) == 12
+        assert reused == residual_scan(out, pseudo_engine.patterns)  # encoding the output afresh
+
+
+def test_a_second_batch_of_the_same_values_reads_only_what_held_a_finding(
+    pseudo_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emails = _repeating(0)
+    table = pa.table({"email": emails + emails[::-1]})  # the same values, in another order
+    protector, (first, second) = _pseudo_protector(pseudo_engine, table, monkeypatch)
+    reading = Reading(pseudo_engine.patterns)
+    counts, outputs = [], []
+    for batch in (first, second):
+        out = protector(batch)
+        outputs.append(set(out.column("email").to_pylist()) - {None})
+        counts.append(residual_scan(out, reading, known=protector.outputs))
+    left = {e for e in emails if e and e.startswith("keep")}
+    assert len(left) == 4 and outputs[0] == outputs[1]
+    assert len(outputs[0] - left) == 15  # thirteen users and this batch's two new addresses
+    assert [set(read) for read in reading.calls] == [outputs[0], left]  # clean pseudonyms: read once
+    assert counts[0] == counts[1] == {"email": Counter({"EMAIL_ADDRESS": _kept(emails)})}
+
+
+def test_verdicts_hold_only_for_the_detector_and_the_column_that_made_them(
+    pseudo_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = _repeating(0, range(0, 7)), _repeating(1, range(7, 14))
+    # Batch 2 swaps the columns' values: each column meets values only the other one had.
+    table = pa.table({"email": a + b + b, "contact": b + a + a})
+    protector, batches = _pseudo_protector(pseudo_engine, table, monkeypatch)
+    one, other = Reading(pseudo_engine.patterns), Reading(pseudo_engine.patterns)
+    read = []
+    for batch, detector in zip(batches + [batches[2]], [one, one, one, other], strict=True):
+        out = protector(batch)
+        found = residual_scan(out, detector, known=protector.outputs)
+        assert found == residual_scan(out, pseudo_engine.patterns)
+        assert found == {c: Counter({"EMAIL_ADDRESS": 12}) for c in ("email", "contact")}
+        read.append(Counter(detector.calls[-1]))
+    left = {e for e in a if e and e.startswith("keep")}
+    everything = Counter(v for c in out.columns for v in set(c.to_pylist()) - {None})
+    assert read[1] == everything  # the same pseudonyms, but new to each column: read in both
+    assert set(read[2]) == left and all(n == 2 for n in read[2].values())  # once per column
+    assert read[3] == everything  # another detector's scan cannot vouch for these
+
+
+@pytest.mark.parametrize("limit", [0, 10])
+def test_values_outside_the_cache_are_read_in_every_batch(
+    pseudo_engine: Engine, monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    """A full cache keeps the values that came first (a limit of 10: the first batch's
+    10, not the second's 9 new ones; 0: none); a dropped one (new values in more than
+    90% of a batch) keeps nothing."""
+    monkeypatch.setattr("ingestguard.transforms.columns.CACHE_LIMIT", limit)
+    small = [
+        f"keep{j % 4}@example.com" if j % 5 == 0 else f"user{j % 6}@example.org" for j in range(BATCH_ROWS)
+    ]
+    large, unseen = _repeating(0), [f"other{j}@example.org" for j in range(BATCH_ROWS)]
+    table = pa.table({"email": small + large + large + unseen + large})
+    protector, batches = _pseudo_protector(pseudo_engine, table, monkeypatch)
+    reading = Reading(pseudo_engine.patterns)
+    for i, batch in enumerate(batches):
+        out = protector(batch)
+        found = residual_scan(out, reading, known=protector.outputs)
+        assert found == residual_scan(out, pseudo_engine.patterns)
+        assert found == ({} if i == 3 else {"email": Counter({"EMAIL_ADDRESS": 12})})
+    assert protector.outputs["email"].verified is None  # dropped after the unseen batch
+    outputs = {v for v in protector(batches[1]).column("email").to_pylist() if v}
+    assert len(outputs) == 19 and len(set(small)) == 10
+    clean_cached = {f"EMAIL_ADDRESS_user{j}" for j in range(6)} if limit else set()
+    assert set(reading.calls[2]) == outputs - clean_cached
+    assert set(reading.calls[4]) == outputs

@@ -49,6 +49,7 @@ from ingestguard.pipeline import (
     log,
     output_schema,
     protect_stream,
+    write_batches,
 )
 from ingestguard.throughput import StageClock
 
@@ -111,14 +112,7 @@ def protect_part(
         source.rows(start, stop), plans, engine, canary=canary, clock=clock
     )
     sink = StagedArrow(folder / f"{path.name}.{start}.arrow", protector.schema)
-    try:
-        for batch in batches:
-            with clock.timing("write"):
-                sink.write(batch)
-        sink.close()
-    except BaseException:
-        sink.abort()
-        raise
+    write_batches(batches, sink, clock)
     return PartOutcome(
         start=start,
         stop=stop,

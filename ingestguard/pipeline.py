@@ -29,6 +29,7 @@ from ingestguard.errors import InputError, PolicyError, ScanError
 from ingestguard.io import (
     FilePair,
     Source,
+    StagedSink,
     TableSource,
     commit_staged,
     discard_staged,
@@ -36,6 +37,7 @@ from ingestguard.io import (
     open_sink,
     open_source,
 )
+from ingestguard.io.overlap import WriteBehind, read_ahead
 from ingestguard.json_documents import OTHER, Documents
 from ingestguard.kanonymity import check_columns
 from ingestguard.keyring import Keyring
@@ -455,7 +457,7 @@ def protect_stream(
     }
 
     def run() -> Iterator[pa.RecordBatch]:
-        for batch in source.batches():
+        for batch in read_ahead(source.batches()):
             clock.count(batch.num_rows, batch.nbytes)
             with clock.timing("protect"):
                 out = protector(batch)
@@ -469,6 +471,28 @@ def protect_stream(
             yield out
 
     return protector, run(), residual
+
+
+def write_batches(batches: Iterator[pa.RecordBatch], sink: StagedSink, clock: StageClock) -> None:
+    """Write and close `sink`, each batch written on a thread while the next is
+    protected; on any error the reading stops and the staged output is removed.
+    The write stage's time is the thread's time writing, plus the close."""
+    writer = WriteBehind(sink.write)
+    try:
+        for batch in batches:
+            writer.write(batch)
+        writer.finish()
+        with clock.timing("write"):
+            sink.close()
+    except BaseException:
+        writer.stop()
+        close = getattr(batches, "close", None)
+        if close is not None:
+            close()
+        sink.abort()
+        raise
+    finally:
+        clock.seconds["write"] = clock.seconds.get("write", 0.0) + writer.seconds
 
 
 def describe_columns(plans: list[ColumnPlan], counters: dict[str, ColumnCounters] | None) -> list[dict]:
@@ -503,15 +527,7 @@ def protect_file(
     sink = open_sink(
         pair.destination, protector.schema, source, sealed.properties(engine.keyring) if sealed else None
     )
-    try:
-        for batch in batches:
-            with clock.timing("write"):
-                sink.write(batch)
-        with clock.timing("write"):
-            sink.close()
-    except BaseException:
-        sink.abort()
-        raise
+    write_batches(batches, sink, clock)
     if file_sha256(pair.source) != input_sha:
         discard_staged(sink.staging)
         raise InputError(f"input changed while it was being protected: {pair.source}")

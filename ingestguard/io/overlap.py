@@ -1,0 +1,131 @@
+"""Reading ahead and writing behind on a thread of their own.
+
+Protecting a batch is Python and holds the GIL; reading and writing Parquet
+is Arrow's C++, which releases it. Run on a second thread, the read of the
+next batch and the write of the last one overlap the protection of the
+batch in hand, so a run's wall time comes closer to its protect stage alone.
+At most `depth` batches wait in each queue, so memory stays flat with input
+size. Errors raised on the thread are raised again, unchanged, in the caller.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from time import perf_counter
+from typing import TypeVar
+
+import pyarrow as pa
+
+T = TypeVar("T")
+_END = object()
+_POLL_SECONDS = 0.1
+
+
+class _Failure:
+    """An exception raised on the thread, carried to the caller."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def read_ahead(items: Iterator[T], depth: int = 1) -> Iterator[T]:
+    """`items`, produced on a thread up to `depth` ahead of the caller.
+
+    When the caller stops early (an error, a closed generator), the thread
+    stops at its next item and `items` is closed on it.
+    """
+    waiting: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def offer(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                waiting.put(item, timeout=_POLL_SECONDS)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not offer(item):
+                    break
+            else:
+                offer(_END)
+        except BaseException as exc:  # carried to the caller, raised there
+            offer(_Failure(exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=produce, name="ingestguard-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = waiting.get()
+            if item is _END:
+                return
+            if isinstance(item, _Failure):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+class WriteBehind:
+    """Hands batches to `sink.write` on a thread; `finish` waits for the last one.
+
+    A write that failed on the thread is raised by the next `write` or by
+    `finish`; after a failure nothing more is written. `seconds` is the time
+    the thread spent writing (the write stage's own time, which now overlaps
+    the others).
+    """
+
+    def __init__(self, write: Callable[[pa.RecordBatch], None], depth: int = 1) -> None:
+        self._write = write
+        self._waiting: queue.Queue = queue.Queue(maxsize=depth)
+        self._failure: BaseException | None = None
+        self.seconds = 0.0
+        self._thread = threading.Thread(target=self._drain, name="ingestguard-write-behind", daemon=True)
+        self._thread.start()
+
+    def _drain(self) -> None:
+        while True:
+            batch = self._waiting.get()
+            if batch is _END:
+                return
+            if self._failure is not None:
+                continue  # keep taking batches so the caller never blocks; write nothing more
+            start = perf_counter()
+            try:
+                self._write(batch)
+            except BaseException as exc:  # carried to the caller, raised there
+                self._failure = exc
+            finally:
+                self.seconds += perf_counter() - start
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        self._raise_failure()
+        self._waiting.put(batch)
+
+    def finish(self) -> None:
+        """Wait until every batch handed over is written; raise a write's error."""
+        if self._thread.is_alive():
+            self._waiting.put(_END)
+            self._thread.join()
+        self._raise_failure()
+
+    def stop(self) -> None:
+        """Wait for the thread to end without raising (the run failed elsewhere)."""
+        if self._thread.is_alive():
+            self._waiting.put(_END)
+            self._thread.join()

@@ -21,7 +21,11 @@ no plan cache or completion record is reused. Overhead = (flow with 1 worker -
 in-process) / flow with 1 worker: Prefect's API calls, the worker process
 hand-off and the resume bookkeeping (digests, plan cache, completion records);
 Prefect's own share is measured against `stages, 1 worker`: the flow's stages
-in the same worker process, called directly, without Prefect.
+in the same worker process, called directly, without Prefect. `cores busy`:
+the machine's busy CPU time during a run over its wall time (/proc/stat, so
+run it on an idle machine); a 1-worker run that already keeps C of N cores
+busy (Arrow's threads, the read-ahead and write-behind threads, the Prefect
+server) can be at most N / C times faster with more workers.
 """
 
 from __future__ import annotations
@@ -139,6 +143,24 @@ def _generate(folder: Path, files: int, rows: int, seed: int, kind: str = "struc
     return folder
 
 
+def _cpu_jiffies() -> tuple[int, int]:
+    """The machine's busy and total CPU time so far (/proc/stat, every core, every process)."""
+    with open("/proc/stat") as fh:
+        fields = [int(x) for x in fh.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def _timed(run: object, src: Path, out: Path) -> tuple[float, float]:
+    """A run's wall time, and how many of the machine's cores were busy during it
+    on average: the ceiling on any speed-up is cores / the 1-worker run's busy cores."""
+    busy0, total0 = _cpu_jiffies()
+    wall = run(src, out)  # type: ignore[operator]
+    busy1, total1 = _cpu_jiffies()
+    cores = (busy1 - busy0) / max(total1 - total0, 1) * (os.cpu_count() or 1)
+    return wall, cores
+
+
 def _in_process(src: Path, out: Path) -> float:
     from ingestguard.io import resolve_inputs
     from ingestguard.policy import Policy
@@ -242,13 +264,20 @@ def main(argv: list[str] | None = None) -> int:
             run(data["warm"], base / "runs" / f"warm-{len(name)}-{name[:4]}")
         load_before = os.getloadavg()
         every: dict[str, dict[str, list[float]]] = {}
+        busy: dict[str, dict[str, list[float]]] = {}
         for dataset in [d for d in ("multi", "large") if d in data]:
             for turn in range(a.repeat):  # configurations interleaved, so a busy spell hits all
                 for name, run in configs.items():
                     out = base / "runs" / f"{dataset}-{turn}-{name.replace(' ', '_').replace(',', '')}"
-                    every.setdefault(dataset, {}).setdefault(name, []).append(run(data[dataset], out))
+                    wall, cores = _timed(run, data[dataset], out)
+                    every.setdefault(dataset, {}).setdefault(name, []).append(wall)
+                    busy.setdefault(dataset, {}).setdefault(name, []).append(cores)
                     shutil.rmtree(out.parent, ignore_errors=True)
         results = {d: {n: min(w) for n, w in walls.items()} for d, walls in every.items()}
+        # the busy cores of each configuration's fastest run
+        cores_of = {
+            d: {n: busy[d][n][w.index(min(w))] for n, w in walls.items()} for d, walls in every.items()
+        }
         load_after = os.getloadavg()
     finally:
         _stop(procs)
@@ -262,10 +291,13 @@ def main(argv: list[str] | None = None) -> int:
     for dataset, walls in results.items():
         files = a.files if dataset == "multi" else 1
         print(f"\n== {dataset}: {files} file(s), {rows[dataset]:,} rows ==")
-        print(f"{'configuration':24} {'wall s':>8} {'rows/s':>10} {'vs 1 worker':>12}")
+        print(f"{'configuration':24} {'wall s':>8} {'rows/s':>10} {'vs 1 worker':>12} {'cores busy':>11}")
         for name, wall in walls.items():
             ratio = walls["flow, 1 worker"] / wall
-            print(f"{name:24} {wall:8.2f} {rows[dataset] / wall:10,.0f} {ratio:11.2f}x")
+            cores = cores_of[dataset][name]
+            print(f"{name:24} {wall:8.2f} {rows[dataset] / wall:10,.0f} {ratio:11.2f}x {cores:11.2f}")
+        ceiling = (os.cpu_count() or 1) / cores_of[dataset]["flow, 1 worker"]
+        print(f"ceiling on the 2-worker speed-up (cores / the 1-worker run's busy cores): {ceiling:.2f}x")
         flow = walls["flow, 1 worker"]
         prefect = (flow - walls["stages, 1 worker"]) / flow
         total = (flow - walls["in-process"]) / flow
@@ -276,7 +308,14 @@ def main(argv: list[str] | None = None) -> int:
     if a.out:
         a.out.write_text(
             json.dumps(
-                {"rows": rows, "fastest": results, "runs": every, "load": [load_before, load_after]}, indent=2
+                {
+                    "rows": rows,
+                    "fastest": results,
+                    "runs": every,
+                    "cores_busy": busy,
+                    "load": [load_before, load_after],
+                },
+                indent=2,
             )
         )
     return 0

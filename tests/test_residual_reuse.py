@@ -202,9 +202,6 @@ class Reading:
         self.calls.append(texts.to_pylist())
         return self.detector.analyze_batch(texts, context)
 
-    def last_read(self) -> set[str | None]:
-        return set(self.calls[-1]) if self.calls else set()
-
 
 @pytest.fixture(scope="module")
 def pseudo_engine() -> Engine:

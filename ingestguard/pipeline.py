@@ -37,7 +37,7 @@ from ingestguard.io import (
     open_sink,
     open_source,
 )
-from ingestguard.io.overlap import WriteBehind, read_ahead
+from ingestguard.io.overlap import WriteBehind
 from ingestguard.json_documents import OTHER, Documents
 from ingestguard.kanonymity import check_columns
 from ingestguard.keyring import Keyring
@@ -457,7 +457,7 @@ def protect_stream(
     }
 
     def run() -> Iterator[pa.RecordBatch]:
-        for batch in read_ahead(source.batches()):
+        for batch in source.batches():
             clock.count(batch.num_rows, batch.nbytes)
             with clock.timing("protect"):
                 out = protector(batch)
@@ -477,22 +477,27 @@ def write_batches(batches: Iterator[pa.RecordBatch], sink: StagedSink, clock: St
     """Write and close `sink`, each batch written on a thread while the next is
     protected; on any error the reading stops and the staged output is removed.
     The write stage's time is the thread's time writing, plus the close."""
-    writer = WriteBehind(sink.write)
+    writer: WriteBehind | None = None
     try:
+        writer = WriteBehind(sink.write)
         for batch in batches:
             writer.write(batch)
         writer.finish()
         with clock.timing("write"):
             sink.close()
     except BaseException:
-        writer.stop()
-        close = getattr(batches, "close", None)
-        if close is not None:
-            close()
-        sink.abort()
+        try:  # the thread stops writing, and the reading stops, before the staged file goes
+            if writer is not None:
+                writer.stop()
+            close = getattr(batches, "close", None)
+            if close is not None:
+                close()
+        finally:
+            sink.abort()
         raise
     finally:
-        clock.seconds["write"] = clock.seconds.get("write", 0.0) + writer.seconds
+        if writer is not None:
+            clock.seconds["write"] = clock.seconds.get("write", 0.0) + writer.seconds
 
 
 def describe_columns(plans: list[ColumnPlan], counters: dict[str, ColumnCounters] | None) -> list[dict]:

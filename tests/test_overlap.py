@@ -1,5 +1,6 @@
-"""Reading ahead and writing behind: order kept, errors carried to the caller,
-threads stopped when the caller stops, and a failed write leaves no output."""
+"""Reading ahead and writing behind: order kept, errors carried to the caller
+unchanged, threads stopped when the caller stops, and a failed run leaves no
+staged output (the writing thread is stopped before the file is removed)."""
 
 from __future__ import annotations
 
@@ -12,33 +13,52 @@ import pytest
 
 from ingestguard.errors import InputError
 from ingestguard.io.overlap import WriteBehind, read_ahead
-from ingestguard.io.parquet import StagedParquet
+from ingestguard.io.parquet import ParquetSource, StagedParquet
 from ingestguard.pipeline import write_batches
 from ingestguard.throughput import StageClock
 
-
-def _threads(prefix: str) -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name.startswith(prefix)]
+SCHEMA = pa.schema([("x", pa.int64())])
 
 
+@pytest.fixture
+def no_new_threads():
+    """The test leaves no read-ahead or write-behind thread running."""
+    before = set(threading.enumerate())
+    yield
+    left = [t for t in set(threading.enumerate()) - before if t.name.startswith("ingestguard-")]
+    for thread in left:
+        thread.join(5)
+    assert not [t for t in left if t.is_alive()]
+
+
+def _batches(n: int):
+    for i in range(n):
+        yield pa.record_batch({"x": pa.array([i] * 10, pa.int64())})
+
+
+@pytest.mark.usefixtures("no_new_threads")
 def test_read_ahead_keeps_order_and_ends():
     assert list(read_ahead(iter(range(50)), depth=2)) == list(range(50))
-    assert not _threads("ingestguard-read-ahead")
 
 
-def test_read_ahead_raises_the_producers_error_after_the_items_before_it():
+@pytest.mark.usefixtures("no_new_threads")
+def test_read_ahead_raises_the_producers_error_unchanged_after_the_items_before_it():
+    error = InputError("input is corrupt: a data page could not be decoded: x.parquet")
+
     def items():
         yield 1
         yield 2
-        raise InputError("input is corrupt: a data page could not be decoded: x.parquet")
+        raise error
 
     got = []
-    with pytest.raises(InputError, match="a data page could not be decoded"):
+    with pytest.raises(InputError) as raised:
         for item in read_ahead(items()):
             got.append(item)
+    assert raised.value is error
     assert got == [1, 2]
 
 
+@pytest.mark.usefixtures("no_new_threads")
 def test_read_ahead_stops_and_closes_its_source_when_the_caller_stops():
     closed = threading.Event()
 
@@ -52,10 +72,23 @@ def test_read_ahead_stops_and_closes_its_source_when_the_caller_stops():
     assert next(reader) == 0
     reader.close()
     assert closed.wait(5)
-    assert not _threads("ingestguard-read-ahead")
 
 
-def test_write_behind_writes_in_order_and_raises_a_failed_write():
+@pytest.mark.usefixtures("no_new_threads")
+def test_parquet_batches_read_ahead_equal_the_file(tmp_path: Path):
+    path = tmp_path / "in.parquet"
+    table = pa.table({"x": pa.array(range(200_000), pa.int64())})
+    pq.write_table(table, path, row_group_size=30_000)
+    source = ParquetSource(path)
+    batches = list(source.batches())
+    assert [b.num_rows for b in batches] == [65_536, 65_536, 65_536, 3_392]
+    assert pa.Table.from_batches(batches).equals(table)
+    part = list(source.rows(65_536, 131_072).batches())
+    assert pa.Table.from_batches(part).equals(table.slice(65_536, 65_536))
+
+
+@pytest.mark.usefixtures("no_new_threads")
+def test_write_behind_writes_in_order_and_nothing_after_a_failed_write():
     written: list[int] = []
 
     def write(batch):
@@ -75,48 +108,67 @@ def test_write_behind_writes_in_order_and_raises_a_failed_write():
             writer.write(i)
         writer.finish()
     writer.stop()
-    assert written == [0, 1, 2, 0, 1, 2]  # nothing after the failed write
-    assert not _threads("ingestguard-write-behind")
+    assert written == [0, 1, 2, 0, 1, 2]
 
 
-def _batches(n: int):
-    for i in range(n):
-        yield pa.record_batch({"x": pa.array([i] * 10, pa.int64())})
-
-
-def test_write_batches_writes_every_batch_and_times_the_write(tmp_path: Path):
-    sink = StagedParquet(tmp_path / "out.parquet", pa.schema([("x", pa.int64())]))
-    clock = StageClock()
-    write_batches(_batches(5), sink, clock)
+@pytest.mark.usefixtures("no_new_threads")
+def test_write_batches_writes_every_batch_in_order(tmp_path: Path):
+    sink = StagedParquet(tmp_path / "out.parquet", SCHEMA)
+    write_batches(_batches(5), sink, StageClock())
     assert pq.read_table(sink.staging).column("x").to_pylist() == [i for i in range(5) for _ in range(10)]
-    assert clock.seconds["write"] > 0
 
 
+class _Watched(StagedParquet):
+    """A Parquet sink that records whether a write was still running when it was aborted,
+    and can fail its n-th write with the disk full."""
+
+    def __init__(self, destination: Path, fail_at: int | None = None) -> None:
+        super().__init__(destination, SCHEMA)
+        self.fail_at, self.writes, self.writing, self.aborted_while_writing = fail_at, 0, False, None
+
+    def _write(self, batch: pa.RecordBatch) -> None:
+        self.writing = True
+        try:
+            self.writes += 1
+            if self.writes == self.fail_at:
+                raise OSError(28, "No space left on device")
+            super()._write(batch)
+        finally:
+            self.writing = False
+
+    def abort(self) -> None:
+        self.aborted_while_writing = self.writing
+        super().abort()
+
+
+@pytest.mark.usefixtures("no_new_threads")
 def test_write_batches_removes_the_staged_output_when_protecting_fails(tmp_path: Path):
-    sink = StagedParquet(tmp_path / "out.parquet", pa.schema([("x", pa.int64())]))
+    sink = _Watched(tmp_path / "out.parquet")
 
     def failing():
-        yield from _batches(2)
+        yield from _batches(3)
         raise RuntimeError("protect failed")
 
     with pytest.raises(RuntimeError, match="protect failed"):
         write_batches(failing(), sink, StageClock())
+    assert sink.aborted_while_writing is False
+    assert sink.writes == 3  # what was handed over was written before the abort, nothing after
     assert not sink.staging.exists()
     assert not (tmp_path / "out.parquet").exists()
-    assert not _threads("ingestguard-write-behind")
 
 
-def test_write_batches_raises_a_failed_write_and_stops_reading(tmp_path: Path):
-    sink = StagedParquet(tmp_path / "out.parquet", pa.schema([("x", pa.int64())]))
-    wrong = pa.record_batch({"y": pa.array(["a"])})  # not the sink's schema: the writer refuses it
+@pytest.mark.usefixtures("no_new_threads")
+def test_write_batches_raises_a_failed_write_as_its_one_line_error_and_stops_reading(tmp_path: Path):
+    sink = _Watched(tmp_path / "out.parquet", fail_at=2)
     read = []
 
     def batches():
-        for batch in [*_batches(1), wrong, *_batches(50)]:
+        for batch in _batches(50):
             read.append(batch)
             yield batch
 
-    with pytest.raises((InputError, pa.ArrowException, ValueError)):
+    with pytest.raises(InputError, match="No space left on device.*free space.*nothing was published"):
         write_batches(batches(), sink, StageClock())
     assert not sink.staging.exists()
-    assert len(read) < 52
+    # the reading stops within the queue's reach of the failed write, not at the end
+    assert len(read) <= 5

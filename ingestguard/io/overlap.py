@@ -4,8 +4,13 @@ Protecting a batch is Python and holds the GIL; reading and writing Parquet
 is Arrow's C++, which releases it. Run on a second thread, the read of the
 next batch and the write of the last one overlap the protection of the
 batch in hand, so a run's wall time comes closer to its protect stage alone.
-At most `depth` batches wait in each queue, so memory stays flat with input
-size. Errors raised on the thread are raised again, unchanged, in the caller.
+On each side at most `depth` + 2 batches are alive at once (one being read or
+written, `depth` waiting, one in the caller's hands), so memory stays flat
+with input size. Errors raised on the thread are raised again, unchanged, in
+the caller.
+
+Only a source that is read when asked may be read ahead: a feed that is
+pushed a batch just before it is asked for one (`adapters`) may not.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ingestguard.errors import InputError
+from ingestguard.io.overlap import read_ahead
 from ingestguard.io.paths import check_input_file, file_sha256
 from ingestguard.io.staging import StagedBatchWriter
 from ingestguard.io.table import BATCH_ROWS, check_columns, readable, readable_schema
@@ -47,7 +48,11 @@ class ParquetSource:
         Batch k always holds rows start + k * BATCH_ROWS onwards, whatever the
         row groups: so a part of a file that starts on a batch boundary is read
         in exactly the batches the whole file is, and protects to the same bytes.
+        The next batch is read on a thread while the caller works on this one.
         """
+        return read_ahead(self._read_between(start, stop, columns))
+
+    def _read_between(self, start: int, stop: int, columns: Sequence[str] | None) -> Iterator[pa.RecordBatch]:
         meta = self._file.metadata
         groups, first_row, row = [], 0, 0
         for group in range(meta.num_row_groups):

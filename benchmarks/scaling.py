@@ -4,15 +4,16 @@ processes, and through a 2-worker Dask cluster; plus the orchestration's
 overhead as a share of wall time.
 
     .venv/bin/python -m benchmarks.scaling [--kind structured|text] [--files 8] [--rows-per-file 250000]
-        [--large-rows 2000000] [--repeat 2] [--no-heartbeats] [--out FILE.json]
+        [--large-rows 2000000] [--repeat 2] [--no-heartbeats] [--part-rows N] [--out FILE.json]
 
 Datasets (`--kind structured`, the default: benchmarks/generate.py
 `structured_table`, 20,000 distinct values per sensitive column): `multi`, N
-files of R rows each, and `large`, one file (which the flow with more than one
-worker protects in parts of 524,288 rows, ingestguard/parts.py; `stages, 1
-worker` and `in-process` keep it whole). `--kind text`: N files of the demo's
-customers table (free-text notes through the full detector, NER included),
-1,500 rows each, no large file unless `--large-rows` asks for one.
+files of R rows each, and `large`, one file (kept whole, as the flow keeps
+files without free text; `--part-rows N` has the flow runs divide it into
+parts of N rows, ingestguard/parts.py, as `ingestguard protect --part-rows`
+does). `--kind text`: N files of the demo's customers table (free-text notes
+through the full detector, NER included), 1,500 rows each, no large file
+unless `--large-rows` asks for one (a large text file is divided by default).
 Everything runs against a real `prefect server start` and a real `dask
 scheduler` with two `dask worker` processes (one thread each) started here, on
 loopback. Every configuration is warmed up first (worker processes started,
@@ -198,7 +199,9 @@ def _stages(src: Path, out: Path) -> float:
     return time.perf_counter() - started
 
 
-def _flow(src: Path, out: Path, workers: int | None, address: str | None, heartbeats: bool) -> float:
+def _flow(
+    src: Path, out: Path, workers: int | None, address: str | None, heartbeats: bool, part_rows: int | None
+) -> float:
     """One flow run against the real server; `heartbeats=False` as the CLI runs
     without PREFECT_API_URL (Prefect joins its heartbeat thread in 1 s steps, so
     with heartbeats every flow wall ends on a whole second)."""
@@ -210,7 +213,7 @@ def _flow(src: Path, out: Path, workers: int | None, address: str | None, heartb
     updates = {} if heartbeats else {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
     with temporary_settings(updates=updates):
         started = time.perf_counter()
-        protect_dataset(request, Execution(workers=workers, dask_address=address))
+        protect_dataset(request, Execution(workers=workers, dask_address=address, part_rows=part_rows))
         return time.perf_counter() - started
 
 
@@ -227,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="flow runs without flow-run heartbeats, as the CLI runs on Prefect's temporary server",
     )
+    p.add_argument("--part-rows", type=int, default=None, help="the flow runs' --part-rows")
     a = p.parse_args(argv)
     text = a.kind == "text"
     a.rows_per_file = a.rows_per_file or (1_500 if text else 250_000)
@@ -256,9 +260,9 @@ def main(argv: list[str] | None = None) -> int:
         configs = {
             "in-process": lambda s, o: _in_process(s, o),
             "stages, 1 worker": lambda s, o: _stages(s, o),
-            "flow, 1 worker": lambda s, o: _flow(s, o, 1, None, beats),
-            "flow, 2 workers": lambda s, o: _flow(s, o, 2, None, beats),
-            "flow, Dask 2 workers": lambda s, o: _flow(s, o, None, address, beats),
+            "flow, 1 worker": lambda s, o: _flow(s, o, 1, None, beats, a.part_rows),
+            "flow, 2 workers": lambda s, o: _flow(s, o, 2, None, beats, a.part_rows),
+            "flow, Dask 2 workers": lambda s, o: _flow(s, o, None, address, beats, a.part_rows),
         }
         for name, run in configs.items():  # start pools, load engines
             run(data["warm"], base / "runs" / f"warm-{len(name)}-{name[:4]}")
@@ -286,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = {"multi": a.files * a.rows_per_file, "large": a.large_rows}
     print(
         f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min); cores {os.cpu_count()}; "
-        f"flow-run heartbeats {'off' if a.no_heartbeats else 'on'}"
+        f"flow-run heartbeats {'off' if a.no_heartbeats else 'on'}; --part-rows {a.part_rows or 'default'}"
     )
     for dataset, walls in results.items():
         files = a.files if dataset == "multi" else 1

@@ -28,7 +28,7 @@ from ingestguard.completions import state_dir
 from ingestguard.errors import InputError
 from ingestguard.flows.artifacts import publish
 from ingestguard.io import BATCH_ROWS, FilePair, resolve_inputs
-from ingestguard.parts import PART_ROWS, row_ranges
+from ingestguard.parts import row_ranges
 from ingestguard.pipeline import FileOutcome, get_engine
 from ingestguard.runs import (
     RunContext,
@@ -84,8 +84,8 @@ class Execution(BaseModel):
         None,
         ge=1,
         description="Divide every Parquet file larger than this into protect tasks of this many rows "
-        f"(default: only files larger than one worker's share of the run, in parts of {PART_ROWS:,} "
-        f"rows, {BATCH_ROWS:,} for a file with free text).",
+        f"(default: only files with free text larger than one worker's share of the run, in parts "
+        f"of {BATCH_ROWS:,} rows).",
     )
 
 
@@ -263,16 +263,17 @@ def _submit_protect(
     runner: TaskRunner, args: dict, planned: object, execution: Execution, share: float
 ) -> object:
     """One protect task for the file, or one per range of rows of a Parquet file
-    larger than a worker's share of the run (ingestguard.parts): smaller files
-    already keep the workers busy side by side, and dividing them only adds
-    merges. `--part-rows` divides every file larger than it. A failed plan is
-    passed on as it is."""
+    with free text larger than a worker's share of the run (ingestguard.parts):
+    smaller files already keep the workers busy side by side, and dividing them,
+    or a file without free text, only adds merges. `--part-rows` divides every
+    file larger than it. A failed plan is passed on as it is."""
     if not isinstance(planned, dict):
         return planned
     job = args["job"]
+    size = execution.part_rows or planned["part_rows"]
     large = planned["rows"] > (execution.part_rows if execution.part_rows else share)
-    divide = planned["divisible"] and large and share != float("inf")
-    ranges = row_ranges(planned["rows"], execution.part_rows or planned["part_rows"]) if divide else []
+    divide = size is not None and planned["divisible"] and large and share != float("inf")
+    ranges = row_ranges(planned["rows"], size) if divide else []
     if len(ranges) < 2:
         return runner.submit(protect_task, args)
     sha = planned["input_sha256"]

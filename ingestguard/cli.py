@@ -166,7 +166,7 @@ def protect(
             "--part-rows",
             min=1,
             help="Divide Parquet files larger than this into tasks of this many rows (default: files "
-            "over one worker's share of the run, in parts of 524,288 rows; 65,536 with free text).",
+            "with free text over one worker's share of the run, in parts of 65,536 rows).",
         ),
     ] = None,
 ) -> None:

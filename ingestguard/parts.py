@@ -14,9 +14,18 @@ through the same Parquet writer. Only the canary draws differ (each part seeds
 its own), so canary counts are a measurement of the same size, not the same
 draws.
 
-Not divided: files that are not Parquet (JSON lines and CSV have no row groups
-to seek) and files with encrypt_column columns (their plaintext would sit in
-the parts until the merge encrypts it).
+Divided by default: Parquet files with free text, in parts of one batch (NER
+costs about a thousand times more per row than encoding, so the parts carry
+nearly all the work). Files without free text are divided only when asked
+(`--part-rows`): one such task already keeps most of two cores busy (Arrow's
+read and write run on their own threads beside the protect stage), and the
+merge, the whole file's Parquet encoding on one thread, costs about as much
+as protecting it. Measured (benchmarks/RESULTS.md): 4,000,000 structured rows
+with 2 local workers took 5.1 s in parts and 4.1 s whole.
+
+Never divided: files that are not Parquet (JSON lines and CSV have no row
+groups to seek) and files with encrypt_column columns (their plaintext would
+sit in the parts until the merge encrypts it).
 """
 
 from __future__ import annotations
@@ -53,15 +62,11 @@ from ingestguard.pipeline import (
 )
 from ingestguard.throughput import StageClock
 
-# About 0.5 s to 1 s of protect work per part on structured data: few enough
-# tasks for the orchestrator, enough to share out. Free text costs about a
-# thousand times more per row, so there a part is one batch (see part_rows).
-PART_ROWS = 8 * BATCH_ROWS
 # A run should have at most a few hundred tasks: huge files get larger parts.
 MAX_PARTS = 256
 
 
-def row_ranges(num_rows: int, part_rows: int = PART_ROWS) -> list[tuple[int, int]]:
+def row_ranges(num_rows: int, part_rows: int) -> list[tuple[int, int]]:
     """Ranges of rows, each a whole number of batches (but the last), of at
     least `part_rows` rows (rounded up to a batch) and at most MAX_PARTS of them."""
     batches = math.ceil(num_rows / BATCH_ROWS)
@@ -69,11 +74,12 @@ def row_ranges(num_rows: int, part_rows: int = PART_ROWS) -> list[tuple[int, int
     return [(start, min(start + per_part, num_rows)) for start in range(0, num_rows, per_part)]
 
 
-def part_rows(plans: list[ColumnPlan]) -> int:
-    """Rows per part for a file of these plans: one batch where free text is
-    detected (minutes of work per batch), else PART_ROWS."""
+def part_rows(plans: list[ColumnPlan]) -> int | None:
+    """Rows per part for a file of these plans by default: one batch where free
+    text is detected (minutes of work per batch); None (not divided unless
+    asked) for other files, where the merge would cost what the parts save."""
     text = any(p.column_class == ColumnClass.FREE_TEXT for p in flat_plans(plans))
-    return BATCH_ROWS if text else PART_ROWS
+    return BATCH_ROWS if text else None
 
 
 def divisible(source: FileSource, plans: list[ColumnPlan], engine: Engine) -> bool:

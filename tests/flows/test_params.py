@@ -85,9 +85,9 @@ def test_a_file_is_divided_only_when_larger_than_a_worker_s_share(monkeypatch) -
             part = parameters.get("part")
             return (task.name, (part.start, part.stop) if part else None)
 
-    def submitted(batches: list[int], execution: Execution) -> list[object]:
+    def submitted(batches: list[int], execution: Execution, size: int | None = BATCH_ROWS) -> list[object]:
         plans = [
-            {"rows": n * BATCH_ROWS, "divisible": True, "part_rows": BATCH_ROWS, "input_sha256": "0" * 64}
+            {"rows": n * BATCH_ROWS, "divisible": True, "part_rows": size, "input_sha256": "0" * 64}
             for n in batches
         ]
         share = flow._worker_share(Runner(), plans, execution)
@@ -104,3 +104,7 @@ def test_a_file_is_divided_only_when_larger_than_a_worker_s_share(monkeypatch) -
     assert submitted([3], Execution(workers=1)) == [("protect", None)]  # one worker: nothing to share
     [forced] = submitted([2, 2], Execution(workers=2, part_rows=BATCH_ROWS))[:1]
     assert len(forced.parts) == 2  # --part-rows divides every file larger than it
+    # a file without free text (no default part size) stays whole unless --part-rows asks
+    assert submitted([1, 3], two, size=None) == [("protect", None), ("protect", None)]
+    [asked] = submitted([1, 3], Execution(workers=2, part_rows=BATCH_ROWS), size=None)[1:]
+    assert len(asked.parts) == 3

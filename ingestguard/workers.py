@@ -47,7 +47,10 @@ def pool(workers: int) -> ProcessPool:
         found = _pools.get(workers)
         if found is None or not found.active:
             found = ProcessPool(
-                max_workers=workers, initializer=_init_worker, context=multiprocessing.get_context("spawn")
+                max_workers=workers,
+                initializer=_init_worker,
+                initargs=(workers,),
+                context=multiprocessing.get_context("spawn"),
             )
             _pools[workers] = found
         return found
@@ -63,13 +66,16 @@ def shutdown() -> None:
         p.join()
 
 
-def _init_worker() -> None:
+def _init_worker(workers: int) -> None:
     # Pools start from task runners' threads: the parent-pid watch, not the death signal.
     exit_with_parent(os.getppid(), forked_by_main_thread=False)
     from ingestguard import pipeline
+    from ingestguard.io import overlap
 
-    # The pool's other workers use the other cores: no NER sub-processes here.
+    # The pool's other workers use the other cores: no NER sub-processes here,
+    # and read-ahead and write-behind threads only while a core is left for them.
     pipeline.MAX_NER_PROCESSES = 1
+    overlap.use_threads(workers < default_workers())
 
 
 def run(

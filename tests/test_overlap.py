@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from ingestguard.errors import InputError
+from ingestguard.io import overlap
 from ingestguard.io.overlap import WriteBehind, read_ahead
 from ingestguard.io.parquet import ParquetSource, StagedParquet
 from ingestguard.pipeline import write_batches
@@ -172,3 +173,51 @@ def test_write_batches_raises_a_failed_write_as_its_one_line_error_and_stops_rea
     assert not sink.staging.exists()
     # the reading stops within the queue's reach of the failed write, not at the end
     assert len(read) <= 5
+
+
+@pytest.fixture
+def no_io_threads():
+    """This process as a worker of a pool that fills the machine's cores."""
+    overlap.use_threads(False)
+    yield
+    overlap.use_threads(True)
+
+
+@pytest.mark.usefixtures("no_io_threads")
+def test_without_io_threads_reading_and_writing_are_in_line(tmp_path: Path):
+    before = set(threading.enumerate())
+    items = iter(range(5))
+    assert read_ahead(items) is items
+    path = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"x": pa.array(range(70_000), pa.int64())}), path)
+    assert sum(b.num_rows for b in ParquetSource(path).batches()) == 70_000
+
+    sink = _Watched(tmp_path / "out.parquet", fail_at=3)
+    written_in_line = []
+
+    def batches():
+        for batch in _batches(10):
+            yield batch
+            written_in_line.append(sink.writes)  # the batch handed over is already written
+
+    with pytest.raises(InputError, match="No space left on device"):
+        write_batches(batches(), sink, StageClock())
+    assert written_in_line == [1, 2]
+    assert not sink.staging.exists()
+    assert set(threading.enumerate()) == before
+
+
+def _io_threads_on() -> bool:
+    return overlap._threads
+
+
+def test_pool_workers_use_io_threads_only_while_a_core_is_left_for_them():
+    from ingestguard import workers
+
+    cores = workers.default_workers()
+    try:
+        assert workers.run(_io_threads_on, (), cores, 60, "a check") is False
+        if cores > 1:
+            assert workers.run(_io_threads_on, (), cores - 1, 60, "a check") is True
+    finally:
+        workers.shutdown()

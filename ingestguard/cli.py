@@ -12,7 +12,7 @@ import sys
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -23,7 +23,9 @@ from ingestguard.commands_controls import controls
 from ingestguard.commands_export import audit_pack, export_app
 from ingestguard.commands_model_card import model_card
 from ingestguard.errors import IngestGuardError
-from ingestguard.policy import Policy
+
+if TYPE_CHECKING:  # the policy's pydantic models cost --help 100 ms: loaded by the commands that read one
+    from ingestguard.policy import Policy
 
 app = typer.Typer(
     add_completion=False,
@@ -73,6 +75,8 @@ def _errors():
 
 
 def _load_policy(path: Path | None) -> tuple[Policy, str]:
+    from ingestguard.policy import Policy
+
     return (Policy.load(path), str(path)) if path else (Policy(), "default")
 
 
@@ -336,6 +340,8 @@ def policy_show(policy: PolicyOpt = None) -> None:
 @policy_app.command("schema")
 def policy_schema() -> None:
     """Print the policy's JSON Schema."""
+    from ingestguard.policy import Policy
+
     sys.stdout.write(json.dumps(Policy.model_json_schema(), indent=2) + "\n")
 
 

@@ -100,6 +100,21 @@ def test_command_starts_without_the_scanning_stack(finished_run, args):
     assert probe["heavy"] == []
 
 
+def test_help_loads_neither_the_policy_models_nor_the_control_catalog(finished_run):
+    """Their pydantic models cost about 170 ms to build: only commands that read them pay it."""
+    _, env = finished_run
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(heavy=("pydantic", "ingestguard.reports.controls")), "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    )
+    probe = json.loads(done.stdout.strip().splitlines()[-1])
+    assert probe == {"exit": 0, "heavy": []}
+
+
 def test_the_public_names_load_on_first_use():
     code = (
         "import sys, ingestguard\n"

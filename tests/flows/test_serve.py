@@ -43,6 +43,7 @@ def test_serve_runs_the_folder_on_request_and_a_new_file_on_its_event(
         "PREFECT_API_URL": prefect_api,
         "INGESTGUARD_KEY": KEY,
         "INGESTGUARD_HOME": str(tmp_path / "ig"),
+        "PREFECT_RUNNER_POLL_FREQUENCY": "1",  # the runner looks for due runs every second, not every 10
     }
     exe = Path(sys.executable).with_name("ingestguard")
     args = [str(tmp_path / "in"), str(tmp_path / "out"), "--evidence-dir", str(tmp_path / "ev")]

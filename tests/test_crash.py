@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow
 
 KEY = "QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI="
 INGESTGUARD = Path(sys.executable).with_name("ingestguard")
-KILLS = 20
+KILLS = 14
 # 620 distinct notes: the NER pool takes a call of 300 texts per worker or more.
 ROWS = (620, 40)
 # spaCy without the names model, and a small planning sample: the pool still

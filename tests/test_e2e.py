@@ -1,6 +1,8 @@
-"""End to end through the CLI and a real (ephemeral) Prefect server.
+"""End to end through the CLI and a real Prefect server (the session's; the
+CLI's own temporary server, as a user without PREFECT_API_URL runs it, is
+tested end to end in test_no_network, whose fresh database costs 18 s a run).
 
-10,000 rows x 10 columns of seeded sensitive data: nothing seeded may remain in
+2,000 rows x 10 columns of seeded sensitive data: nothing seeded may remain in
 any output value, evidence, report or log line, and untouched columns must be
 identical to the input.
 """
@@ -18,10 +20,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from ingestguard.demo import write_demo
+from tests.flows.prefect_server import prefect_api  # noqa: F401 (a fixture)
 from tests.support.leaks import leaked, leaked_in_text
 
 # Four row groups of demo rows with free-text notes: every column kind, at a cost the suite can carry.
-ROWS = 4_000
+ROWS = 2_000
 SENSITIVE = ["full_name", "email", "phone", "ssn", "card_number"]
 UNTOUCHED = ["customer_id", "plan", "signup_at", "amount"]
 KEY = "QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI="
@@ -40,10 +43,11 @@ def run_cli(
 
 
 @pytest.fixture(scope="module")
-def flow_run(tmp_path_factory):
+def flow_run(tmp_path_factory, prefect_api):  # noqa: F811 (the fixture imported above)
     base = tmp_path_factory.mktemp("e2e")
     src = write_demo(base / "in" / "customers.parquet", rows=ROWS, seed=11, row_group_size=ROWS // 4)
-    proc = run_cli(["protect", str(src), str(base / "out") + "/", "--evidence-dir", str(base / "ev")], base)
+    args = ["protect", str(src), str(base / "out") + "/", "--evidence-dir", str(base / "ev")]
+    proc = run_cli(args, base, {"PREFECT_API_URL": prefect_api})
     assert proc.returncode == 0, proc.stderr[-2000:]
     return base, src, proc
 

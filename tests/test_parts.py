@@ -25,6 +25,7 @@ from ingestguard.io.parquet import ParquetSource, rebatch
 from ingestguard.pipeline import get_engine, plan, protect_file
 from ingestguard.policy import Policy
 from ingestguard.runs import key_for
+from tests.flows.prefect_server import prefect_api  # noqa: F401 (a fixture)
 from tests.test_e2e import KEY, run_cli
 from tests.test_resume import session_workers, wait_until
 
@@ -129,10 +130,14 @@ def large_text_file(path: Path) -> Path:
     return path
 
 
-def test_a_killed_run_in_parts_publishes_nothing_and_its_rerun_the_undivided_bytes(tmp_path: Path) -> None:
+def test_a_killed_run_in_parts_publishes_nothing_and_its_rerun_the_undivided_bytes(
+    tmp_path: Path,
+    prefect_api: str,  # noqa: F811 (the fixture imported above)
+) -> None:
     """Through the flow with two workers: SIGKILLed while parts are held, nothing is
     published; the same command again divides the file, and its output and
-    evidence are those of an undivided run."""
+    evidence are those of an undivided run. Against the session's Prefect server,
+    as test_resume's killed run is (starting a temporary one per run costs 8 s)."""
     src = large_text_file(tmp_path / "in" / "big.parquet")
     base = ["protect", str(src)]
     whole = run_cli([*base, str(tmp_path / "a.parquet"), "--no-orchestrator"], tmp_path)
@@ -146,6 +151,7 @@ def test_a_killed_run_in_parts_publishes_nothing_and_its_rerun_the_undivided_byt
         "PREFECT_HOME": str(tmp_path / "prefect"),
         "INGESTGUARD_KEY": KEY,
         "INGESTGUARD_HOME": str(tmp_path / "ig"),
+        "PREFECT_API_URL": prefect_api,
     }
     exe = str(Path(sys.executable).with_name("ingestguard"))
     proc = subprocess.Popen(
@@ -164,7 +170,7 @@ def test_a_killed_run_in_parts_publishes_nothing_and_its_rerun_the_undivided_byt
     assert not out.exists() and not (ev / "ledger.jsonl").exists()
 
     # a file with free text is divided into parts of one batch by default
-    parted = run_cli(args, tmp_path)
+    parted = run_cli(args, tmp_path, {"PREFECT_API_URL": prefect_api})
     assert parted.returncode == 0, parted.stderr[-2000:]
     assert f"{src}: 140000 rows in 3 parts" in parted.stdout + parted.stderr
     assert file_sha256(out) == file_sha256(tmp_path / "a.parquet")

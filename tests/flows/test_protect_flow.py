@@ -14,7 +14,7 @@ from tests.test_e2e import run_cli
 def test_directory_input_is_mirrored(tmp_path, prefect_api):
     write_demo(tmp_path / "in" / "2024" / "a.parquet", rows=50, seed=1)
     write_demo(tmp_path / "in" / "2025" / "b.parquet", rows=70, seed=2)
-    # The session's server: the CLI's own temporary one is tested in test_e2e.
+    # The session's server: the CLI's own temporary one is tested in test_no_network.
     proc = run_cli(
         ["protect", str(tmp_path / "in"), str(tmp_path / "out"), "--evidence-dir", str(tmp_path / "ev")],
         tmp_path,

@@ -1,7 +1,9 @@
 """Shared fixtures: the detectors are built once per test session.
 
 Building a Detector loads the spaCy pipeline (the slow part); every test that
-needs one takes these fixtures instead of constructing its own.
+needs one takes these fixtures instead of constructing its own. The Prefect
+server (`prefect_api`) is defined here once, so the whole session shares one:
+a fixture imported into several modules is a fixture of each, started anew.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import pytest
 
 from ingestguard.detectors.analyzer import Detector
 from ingestguard.policy import Policy
+from tests.flows.prefect_server import prefect_api  # noqa: F401 (a fixture)
 
 
 @pytest.fixture(scope="session")

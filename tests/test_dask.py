@@ -19,11 +19,7 @@ import pytest
 
 from ingestguard.demo import write_demo
 from ingestguard.io import file_sha256
-from tests.flows.prefect_server import (
-    free_port,
-    offline_env,
-    prefect_api,  # noqa: F401 (a fixture)
-)
+from tests.flows.prefect_server import free_port, offline_env
 from tests.test_e2e import run_cli
 from tests.test_parts import large_text_file
 
@@ -93,7 +89,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
 def test_protect_on_a_dask_cluster_matches_an_in_process_run(
     tmp_path: Path,
     cluster: tuple[str, Path],
-    prefect_api: str,  # noqa: F811
+    prefect_api: str,
 ) -> None:
     address, shared = cluster
     for i, name in enumerate(FILES):

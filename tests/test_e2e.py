@@ -20,7 +20,6 @@ import pyarrow.parquet as pq
 import pytest
 
 from ingestguard.demo import write_demo
-from tests.flows.prefect_server import prefect_api  # noqa: F401 (a fixture)
 from tests.support.leaks import leaked, leaked_in_text
 
 # Four row groups of demo rows with free-text notes: every column kind, at a cost the suite can carry.
@@ -43,7 +42,7 @@ def run_cli(
 
 
 @pytest.fixture(scope="module")
-def flow_run(tmp_path_factory, prefect_api):  # noqa: F811 (the fixture imported above)
+def flow_run(tmp_path_factory, prefect_api):
     base = tmp_path_factory.mktemp("e2e")
     src = write_demo(base / "in" / "customers.parquet", rows=ROWS, seed=11, row_group_size=ROWS // 4)
     args = ["protect", str(src), str(base / "out") + "/", "--evidence-dir", str(base / "ev")]

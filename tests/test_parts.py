@@ -25,7 +25,6 @@ from ingestguard.io.parquet import ParquetSource, rebatch
 from ingestguard.pipeline import get_engine, plan, protect_file
 from ingestguard.policy import Policy
 from ingestguard.runs import key_for
-from tests.flows.prefect_server import prefect_api  # noqa: F401 (a fixture)
 from tests.test_e2e import KEY, run_cli
 from tests.test_resume import session_workers, wait_until
 
@@ -132,7 +131,7 @@ def large_text_file(path: Path) -> Path:
 
 def test_a_killed_run_in_parts_publishes_nothing_and_its_rerun_the_undivided_bytes(
     tmp_path: Path,
-    prefect_api: str,  # noqa: F811 (the fixture imported above)
+    prefect_api: str,
 ) -> None:
     """Through the flow with two workers: SIGKILLed while parts are held, nothing is
     published; the same command again divides the file, and its output and

@@ -20,7 +20,6 @@ from ingestguard.completions import STATE_DIR, Completions, completion_key
 from ingestguard.demo import write_demo
 from ingestguard.io import FilePair, file_sha256
 from ingestguard.pipeline import FileOutcome
-from tests.flows.prefect_server import prefect_api  # noqa: F401 (a fixture)
 from tests.test_e2e import KEY, run_cli
 
 FILES = ["a.parquet", "b.parquet", "c/d.parquet", "c/e.parquet"]
@@ -95,7 +94,7 @@ def wait_until(condition, limit: float = 600.0) -> bool:
 @pytest.mark.slow
 def test_sigkill_mid_run_then_rerun_publishes_the_uninterrupted_outputs(
     tmp_path: Path,
-    prefect_api: str,  # noqa: F811 (the fixture imported above)
+    prefect_api: str,
 ) -> None:
     src = _inputs(tmp_path)
     server = {"PREFECT_API_URL": prefect_api}

@@ -1,7 +1,8 @@
 """One real `prefect server start` per test session, on loopback, offline.
 
-Import the fixture into a test module (`from tests.flows.prefect_server import
-prefect_api`); the server starts on first use, with its own PREFECT_HOME.
+tests/conftest.py imports the fixture once for the whole suite (a fixture
+imported into several modules would start a server per module); the server
+starts on first use, with its own PREFECT_HOME.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ import pyarrow.csv as pcsv
 
 from ingestguard.errors import InputError
 from ingestguard.io.paths import check_input_file, is_parquet
-from ingestguard.io.staging import StagedSink
+from ingestguard.io.staging import StagedBatchWriter
 from ingestguard.io.table import StreamedFile, check_columns
 
 MIN_BLOCK = 1 << 20
@@ -132,29 +132,26 @@ class CsvSource(StreamedFile):
             ) from None
 
 
-class StagedCsv(StagedSink):
-    """A CSV writer (header, then records, in the given column order) into a staging file."""
+class StagedCsv(StagedBatchWriter):
+    """A CSV writer (header, then records, in the given column order) into a staging
+    file. The file is opened here: Arrow's CSV writer does not close a file it
+    opened by path."""
 
     format = "csv"
 
     def __init__(self, destination: Path, schema: pa.Schema) -> None:
-        super().__init__(destination)
-        try:
-            self._out: IO[bytes] = open(self.staging, "wb")  # noqa: SIM115  (closed in _close)
-            self._writer = pcsv.CSVWriter(self._out, schema)
-        except OSError as exc:
-            raise self._fail_open(exc) from None
-        self._closed = False
+        self._out: IO[bytes] | None = None
+        super().__init__(destination, lambda staging: pcsv.CSVWriter(self._open(staging), schema))
 
-    def _write(self, batch: pa.RecordBatch) -> None:
-        self._writer.write_batch(batch)
+    def _open(self, staging: Path) -> IO[bytes]:
+        self._out = open(staging, "wb")  # noqa: SIM115  (closed in _close)
+        return self._out
 
     def _close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            try:
-                self._writer.close()
-            finally:
+        try:
+            super()._close()
+        finally:
+            if self._out is not None:
                 self._out.close()
 
     def staged_rows(self) -> int:
